@@ -1,0 +1,226 @@
+// N-API surface of the engine. Thin on purpose: TypeScript validates every argument first
+// (src/dataplane/), this file only converts types, maps Status to JS errors with a `code`,
+// and keeps update batches off the event loop.
+#include <napi.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "../core/counters.h"
+#include "../dp/dataplane.h"
+
+namespace microarp {
+namespace {
+
+// EAL is once per process, so is the engine.
+Dataplane g_dataplane;
+std::atomic<int> g_updates_in_flight{0};
+
+Napi::Value throw_status(Napi::Env env, const Status& status) {
+  Napi::Error error = Napi::Error::New(env, status.message);
+  error.Set("code", Napi::String::New(env, status.code));
+  error.ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+Napi::Value throw_type(Napi::Env env, const char* message) {
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+uint32_t get_u32(const Napi::Object& o, const char* key, uint32_t fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
+}
+
+bool read_config(const Napi::Object& o, DataplaneConfig& config) {
+  Napi::Value eal = o.Get("ealArgs");
+  Napi::Value ports = o.Get("ports");
+  if (!eal.IsArray() || !ports.IsArray()) return false;
+  Napi::Array eal_array = eal.As<Napi::Array>();
+  for (uint32_t i = 0; i < eal_array.Length(); i++) {
+    Napi::Value a = eal_array.Get(i);
+    if (!a.IsString()) return false;
+    config.eal_args.push_back(a.As<Napi::String>().Utf8Value());
+  }
+  Napi::Array port_array = ports.As<Napi::Array>();
+  for (uint32_t i = 0; i < port_array.Length(); i++) {
+    Napi::Value p = port_array.Get(i);
+    if (!p.IsObject()) return false;
+    Napi::Object port = p.As<Napi::Object>();
+    if (!port.Get("name").IsString() || !port.Get("device").IsString()) return false;
+    config.ports.push_back(PortSpec{port.Get("name").As<Napi::String>().Utf8Value(),
+                                    port.Get("device").As<Napi::String>().Utf8Value()});
+  }
+  config.rx_descriptors = static_cast<uint16_t>(get_u32(o, "rxDescriptors", 1024));
+  config.tx_descriptors = static_cast<uint16_t>(get_u32(o, "txDescriptors", 1024));
+  config.mbufs = get_u32(o, "mbufs", 0);
+  config.table_capacity = get_u32(o, "tableCapacity", 1u << 20);
+  config.update_ring_size = get_u32(o, "updateRingSize", 1u << 16);
+  config.drop_unbound = o.Get("dropUnbound").ToBoolean().Value();
+  return true;
+}
+
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) return throw_type(env, "init(config) expects an object");
+  DataplaneConfig config;
+  if (!read_config(info[0].As<Napi::Object>(), config))
+    return throw_type(env, "init(config): ealArgs must be strings, ports {name, device} strings");
+  Status status = g_dataplane.init(config);
+  if (!status.ok()) return throw_status(env, status);
+  return env.Undefined();
+}
+
+Napi::Value StartWorkers(const Napi::CallbackInfo& info) {
+  Status status = g_dataplane.start_workers();
+  if (!status.ok()) return throw_status(info.Env(), status);
+  return info.Env().Undefined();
+}
+
+void stop_engine() {
+  // A batch still being submitted holds pointers into the ring and table: let it finish.
+  while (g_updates_in_flight.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  g_dataplane.stop();
+}
+
+Napi::Value Stop(const Napi::CallbackInfo& info) {
+  stop_engine();
+  return info.Env().Undefined();
+}
+
+// Applies a batch of packed updates on a libuv pool thread; the promise settles once every
+// update is visible to the workers.
+class ApplyUpdatesWorker : public Napi::AsyncWorker {
+ public:
+  ApplyUpdatesWorker(Napi::Env env, Napi::Uint8Array packed)
+      : Napi::AsyncWorker(env, "microarp:applyUpdates"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        packed_ref_(Napi::Persistent(packed)),
+        data_(packed.Data()),
+        count_(packed.ByteLength() / kPackedUpdateSize) {
+    g_updates_in_flight++;
+  }
+  ~ApplyUpdatesWorker() override = default;
+
+  Napi::Promise promise() const { return deferred_.Promise(); }
+
+  void Execute() override { result_ = g_dataplane.writer().submit(data_, count_); }
+
+  void OnOK() override {
+    g_updates_in_flight--;
+    Napi::Env env = Env();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("added", Napi::Number::New(env, double(result_.added)));
+    out.Set("replaced", Napi::Number::New(env, double(result_.replaced)));
+    out.Set("unchanged", Napi::Number::New(env, double(result_.unchanged)));
+    out.Set("removed", Napi::Number::New(env, double(result_.removed)));
+    out.Set("missing", Napi::Number::New(env, double(result_.missing)));
+    out.Set("tableFull", Napi::Number::New(env, double(result_.table_full)));
+    deferred_.Resolve(out);
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::Uint8Array> packed_ref_;  // keeps the bytes alive while we read them
+  const uint8_t* data_;
+  size_t count_;
+  UpdateResult result_;
+};
+
+Napi::Value ApplyUpdates(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() ||
+      info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    return throw_type(env, "applyUpdates(packed) expects a Uint8Array");
+  Napi::Uint8Array packed = info[0].As<Napi::Uint8Array>();
+  if (packed.ByteLength() % kPackedUpdateSize != 0)
+    return throw_type(env, "applyUpdates: length must be a multiple of 16 bytes");
+  if (!g_dataplane.initialised())
+    return throw_status(env, Status::error("NOT_STARTED", "the dataplane is not running"));
+  auto* worker = new ApplyUpdatesWorker(env, packed);
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+Napi::Value Counters(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array lcores = Napi::Array::New(env);
+  for (size_t w = 0; w < g_dataplane.worker_count(); w++) {
+    const LcoreStats& stats = g_dataplane.worker_stats(w);
+    Napi::Float64Array counters = Napi::Float64Array::New(env, kCounterCount);
+    for (size_t i = 0; i < kCounterCount; i++)
+      counters[i] = double(stats.read(static_cast<Counter>(i)));
+    Napi::Float64Array drops = Napi::Float64Array::New(env, kDropSlots - 1);
+    for (size_t i = 1; i < kDropSlots; i++) drops[i - 1] = double(stats.read_drop(i));
+    Napi::Object lcore = Napi::Object::New(env);
+    lcore.Set("lcore", Napi::Number::New(env, g_dataplane.worker_lcore(w)));
+    lcore.Set("counters", counters);
+    lcore.Set("drops", drops);
+    lcores.Set(uint32_t(w), lcore);
+  }
+  return lcores;
+}
+
+Napi::Value PortStatsValue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t i = 0;
+  for (const PortStats& s : g_dataplane.port_stats()) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("name", s.name);
+    o.Set("device", s.device);
+    o.Set("portId", double(s.port_id));
+    o.Set("ipackets", double(s.ipackets));
+    o.Set("opackets", double(s.opackets));
+    o.Set("ibytes", double(s.ibytes));
+    o.Set("obytes", double(s.obytes));
+    o.Set("imissed", double(s.imissed));
+    o.Set("ierrors", double(s.ierrors));
+    o.Set("oerrors", double(s.oerrors));
+    o.Set("rxNombuf", double(s.rx_nombuf));
+    out.Set(i++, o);
+  }
+  return out;
+}
+
+Napi::Value TableInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("bindings", double(g_dataplane.table().live_count()));
+  o.Set("capacity", double(g_dataplane.table().capacity()));
+  o.Set("ringDepth", double(g_dataplane.update_ring_depth()));
+  return o;
+}
+
+Napi::Value Names(Napi::Env env, const char* const* names, size_t first, size_t count) {
+  Napi::Array out = Napi::Array::New(env);
+  for (size_t i = first; i < count; i++) out.Set(uint32_t(i - first), names[i]);
+  return out;
+}
+
+Napi::Object RegisterModule(Napi::Env env, Napi::Object exports) {
+  exports.Set("init", Napi::Function::New(env, Init));
+  exports.Set("startWorkers", Napi::Function::New(env, StartWorkers));
+  exports.Set("stop", Napi::Function::New(env, Stop));
+  exports.Set("applyUpdates", Napi::Function::New(env, ApplyUpdates));
+  exports.Set("counters", Napi::Function::New(env, Counters));
+  exports.Set("portStats", Napi::Function::New(env, PortStatsValue));
+  exports.Set("tableInfo", Napi::Function::New(env, TableInfo));
+  exports.Set("counterNames", Names(env, kCounterNames, 0, kCounterCount));
+  exports.Set("dropReasonNames", Names(env, kDropReasonNames, 1, kDropSlots));
+  // Workers still polling when the process exits would fault: stop them first.
+  napi_add_env_cleanup_hook(env, [](void*) { stop_engine(); }, nullptr);
+  return exports;
+}
+
+}  // namespace
+}  // namespace microarp
+
+static Napi::Object InitMicroarp(Napi::Env env, Napi::Object exports) {
+  return microarp::RegisterModule(env, exports);
+}
+
+NODE_API_MODULE(microarp, InitMicroarp)

@@ -1,0 +1,39 @@
+// What the binding table stores: keys and values small enough to live inside rte_hash itself.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+namespace microarp {
+
+constexpr uint16_t kMaxVlanId = 4094;
+
+// (VLAN, IPv4) in 8 bytes. The IP stays in network byte order as it sits in the frame, so the
+// hot path builds a key with one load; `reserved` must be zero or lookups miss.
+struct BindingKey {
+  uint32_t ip_be;
+  uint16_t vlan;
+  uint16_t reserved;
+};
+static_assert(sizeof(BindingKey) == 8, "BindingKey is hashed as 8 raw bytes");
+
+inline BindingKey make_binding_key(uint16_t vlan, uint32_t ip_be) {
+  BindingKey key;
+  key.ip_be = ip_be;
+  key.vlan = vlan;
+  key.reserved = 0;
+  return key;
+}
+
+// A MAC packed in the low 48 bits of the table's 8-byte data word, first octet lowest, so that
+// storing the word writes the six octets in frame order. Replacing a binding is one atomic
+// store of this word by the writer.
+inline uint64_t pack_mac(const uint8_t mac[6]) {
+  uint64_t word = 0;
+  std::memcpy(&word, mac, 6);
+  return word;
+}
+
+inline void unpack_mac(uint64_t word, uint8_t mac[6]) { std::memcpy(mac, &word, 6); }
+
+}  // namespace microarp

@@ -1,0 +1,124 @@
+#include "frame.h"
+
+#include <cstring>
+
+#include "binding.h"
+
+namespace microarp {
+namespace {
+
+uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
+
+void store_be16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+
+ParsedFrame malformed(DropReason why) {
+  return ParsedFrame{FrameClass::malformed, why, false, 0, 0};
+}
+
+// The ARP checks run in a fixed order, cheapest and most telling first, so that a frame with
+// several faults is always counted under the same reason.
+ParsedFrame classify_arp(const uint8_t* frame, uint32_t len, ParsedFrame parsed) {
+  const uint32_t off = parsed.arp_offset;
+  if (len < off + kArpBodyLen) return malformed(DropReason::arp_truncated);
+  const uint8_t* arp = frame + off;
+  if (load_be16(arp + arp_field::htype) != 1) return malformed(DropReason::arp_bad_htype);
+  if (load_be16(arp + arp_field::ptype) != kEtherTypeIpv4)
+    return malformed(DropReason::arp_bad_ptype);
+  if (arp[arp_field::hlen] != 6) return malformed(DropReason::arp_bad_hlen);
+  if (arp[arp_field::plen] != 4) return malformed(DropReason::arp_bad_plen);
+
+  const uint16_t op = load_be16(arp + arp_field::op);
+  if (op != kArpOpRequest && op != kArpOpReply) return malformed(DropReason::arp_bad_opcode);
+
+  const uint32_t spa = load_be32_raw(arp + arp_field::spa);
+  const uint32_t tpa = load_be32_raw(arp + arp_field::tpa);
+  if (spa == tpa && spa != 0) {
+    parsed.cls = FrameClass::arp_gratuitous;
+  } else if (op == kArpOpReply) {
+    parsed.cls = FrameClass::arp_reply;
+  } else if (spa == 0) {
+    parsed.cls = FrameClass::arp_probe;
+  } else {
+    parsed.cls = FrameClass::arp_request;
+  }
+  return parsed;
+}
+
+}  // namespace
+
+uint32_t load_be32_raw(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+ParsedFrame classify_frame(const uint8_t* frame, uint32_t len) {
+  if (len < kEthHeaderLen) return malformed(DropReason::truncated);
+
+  ParsedFrame parsed{FrameClass::other, DropReason::none, false, 0, kEthHeaderLen};
+  uint16_t ether_type = load_be16(frame + 12);
+  if (ether_type == kEtherTypeVlan) {
+    if (len < kEthHeaderLen + kVlanTagLen) return malformed(DropReason::truncated);
+    parsed.tagged = true;
+    parsed.vlan = load_be16(frame + 14) & 0x0FFF;
+    ether_type = load_be16(frame + 16);
+    parsed.arp_offset = kEthHeaderLen + kVlanTagLen;
+  }
+
+  switch (ether_type) {
+    case kEtherTypeArp:
+      return classify_arp(frame, len, parsed);
+    case kEtherTypeIpv4:
+      parsed.cls = FrameClass::ipv4;
+      return parsed;
+    case kEtherTypeIpv6:
+      parsed.cls = FrameClass::ipv6;
+      return parsed;
+    default:
+      // A second tag (QinQ) is "other" too: it is switched, never answered.
+      parsed.cls = FrameClass::other;
+      return parsed;
+  }
+}
+
+RequestVerdict decide_request(const uint8_t* frame, uint16_t arp_offset, bool found,
+                              uint64_t owner_mac_word) {
+  if (!found) return RequestVerdict::unbound;
+  uint8_t owner[6];
+  unpack_mac(owner_mac_word, owner);
+  if (std::memcmp(frame + arp_offset + arp_field::sha, owner, 6) == 0)
+    return RequestVerdict::own_address;
+  return RequestVerdict::answer;
+}
+
+uint32_t rewrite_request_into_reply(uint8_t* frame, uint32_t len, uint32_t capacity,
+                                    uint16_t arp_offset, const uint8_t owner_mac[6]) {
+  uint8_t* arp = frame + arp_offset;
+  uint8_t requester_mac[6];
+  uint8_t requester_ip[4];
+  uint8_t target_ip[4];
+  std::memcpy(requester_mac, arp + arp_field::sha, 6);
+  std::memcpy(requester_ip, arp + arp_field::spa, 4);
+  std::memcpy(target_ip, arp + arp_field::tpa, 4);
+
+  std::memcpy(frame + 0, requester_mac, 6);  // eth.dst
+  std::memcpy(frame + 6, owner_mac, 6);      // eth.src
+  store_be16(arp + arp_field::op, kArpOpReply);
+  std::memcpy(arp + arp_field::sha, owner_mac, 6);
+  std::memcpy(arp + arp_field::spa, target_ip, 4);
+  std::memcpy(arp + arp_field::tha, requester_mac, 6);
+  std::memcpy(arp + arp_field::tpa, requester_ip, 4);
+
+  // Bytes past the ARP body of the request (padding, trailers) are left as they were; a
+  // short frame is padded with zeros so that the reply is a valid Ethernet frame.
+  if (len < kMinFrameLen && capacity >= kMinFrameLen) {
+    std::memset(frame + len, 0, kMinFrameLen - len);
+    len = kMinFrameLen;
+  }
+  return len;
+}
+
+}  // namespace microarp

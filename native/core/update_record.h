@@ -1,0 +1,42 @@
+// The fixed-size record that carries one table update from the control side to the writer.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace microarp {
+
+enum class UpdateOp : uint8_t { upsert = 1, remove = 2 };
+
+// Filled in by the writer only; the submitter reads it after it has seen every record of its
+// batch applied (an acquire on the writer's applied count), so plain fields are enough.
+struct UpdateResult {
+  uint64_t added = 0;
+  uint64_t replaced = 0;
+  uint64_t unchanged = 0;
+  uint64_t removed = 0;
+  uint64_t missing = 0;      // remove of a binding that was not there
+  uint64_t table_full = 0;   // upsert refused: table at its configured capacity
+};
+
+struct UpdateRecord {
+  UpdateResult* result;  // the batch this record belongs to
+  uint32_t ip_be;
+  uint16_t vlan;
+  UpdateOp op;
+  uint8_t reserved;
+  uint8_t mac[6];
+  uint16_t reserved2;
+};
+static_assert(sizeof(UpdateRecord) == 24, "ring element size must stay a multiple of 4");
+
+// The packed form TypeScript hands to the addon: 16 bytes per update, no pointers.
+//   [0]    op (1 = upsert, 2 = remove)
+//   [1]    reserved (0)
+//   [2..3] vlan, little endian
+//   [4..7] IPv4 in network byte order
+//   [8..13] MAC (ignored for remove)
+//   [14..15] reserved (0)
+constexpr unsigned kPackedUpdateSize = 16;
+
+}  // namespace microarp

@@ -1,0 +1,139 @@
+#include "dataplane.h"
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "eal.h"
+
+namespace microarp {
+namespace {
+
+constexpr unsigned kMempoolCache = 256;
+
+uint32_t mbufs_needed(const DataplaneConfig& config, uint32_t workers) {
+  const uint64_t ports = config.ports.size();
+  const uint64_t per_queue = uint64_t(config.rx_descriptors) + config.tx_descriptors;
+  const uint64_t in_flight = uint64_t(workers) * (kRxBurst * (ports + 1) + kMempoolCache);
+  const uint64_t n = ports * workers * per_queue + in_flight + 4096;
+  return static_cast<uint32_t>(n);
+}
+
+}  // namespace
+
+Status Dataplane::init(const DataplaneConfig& config) {
+  if (initialised_) return Status::error("ALREADY_STARTED", "the dataplane is already running");
+  if (config.ports.empty()) return Status::error("CONFIG", "at least one port is needed");
+
+  Status status = eal_init(config.eal_args);
+  if (!status.ok()) return status;
+
+  std::vector<unsigned> lcores;
+  unsigned lcore_id;
+  RTE_LCORE_FOREACH_WORKER(lcore_id) { lcores.push_back(lcore_id); }
+  if (lcores.empty()) {
+    eal_cleanup();
+    return Status::error("NO_WORKERS",
+                         "EAL has no worker lcore: give it at least two lcores (the main one "
+                         "runs Node, workers poll ports), e.g. --lcores '0@(0-1),1@1'");
+  }
+
+  const int socket = rte_socket_id();
+  const uint32_t nmbufs = config.mbufs ? config.mbufs : mbufs_needed(config, lcores.size());
+  pool_ = rte_pktmbuf_pool_create("microarp_mbufs", nmbufs, kMempoolCache, 0,
+                                  RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  if (pool_ == nullptr) {
+    eal_cleanup();
+    return Status::error("MEMPOOL", "cannot allocate " + std::to_string(nmbufs) +
+                                        " mbufs: " + rte_strerror(rte_errno) +
+                                        " (give EAL more memory with -m)");
+  }
+
+  status = open_ports(config.ports, static_cast<uint16_t>(lcores.size()),
+                      config.rx_descriptors, config.tx_descriptors, pool_, ports_);
+  if (!status.ok()) {
+    eal_cleanup();
+    return status;
+  }
+
+  status = table_.create("microarp_bindings", config.table_capacity,
+                         static_cast<uint32_t>(lcores.size()), socket);
+  if (!status.ok()) {
+    close_ports(ports_);
+    eal_cleanup();
+    return status;
+  }
+
+  writer_ = std::make_unique<TableWriter>(table_);
+  status = writer_->start("microarp_updates", config.update_ring_size, socket);
+  if (!status.ok()) {
+    writer_.reset();
+    table_.destroy();
+    close_ports(ports_);
+    eal_cleanup();
+    return status;
+  }
+
+  stats_ = std::make_unique<LcoreStats[]>(lcores.size());
+  for (size_t i = 0; i < lcores.size(); i++) {
+    auto ctx = std::make_unique<WorkerContext>();
+    ctx->index = static_cast<uint32_t>(i);
+    ctx->lcore_id = lcores[i];
+    ctx->port_count = static_cast<uint16_t>(ports_.size());
+    for (size_t p = 0; p < ports_.size(); p++) ctx->port_ids[p] = ports_[p].port_id;
+    ctx->drop_unbound = config.drop_unbound;
+    ctx->table = &table_;
+    ctx->stats = &stats_[i];
+    ctx->running = &running_;
+    workers_.push_back(std::move(ctx));
+  }
+  initialised_ = true;
+  return Status::success();
+}
+
+Status Dataplane::start_workers() {
+  if (!initialised_) return Status::error("NOT_STARTED", "the dataplane is not initialised");
+  if (running_.load()) return Status::success();
+  running_.store(true);
+  for (auto& ctx : workers_) {
+    const int rc = rte_eal_remote_launch(worker_main, ctx.get(), ctx->lcore_id);
+    if (rc != 0) {
+      running_.store(false);
+      rte_eal_mp_wait_lcore();
+      return Status::error("LAUNCH", "cannot launch worker lcore " +
+                                         std::to_string(ctx->lcore_id) + ": " +
+                                         rte_strerror(-rc));
+    }
+  }
+  return Status::success();
+}
+
+void Dataplane::stop() {
+  if (!initialised_) return;
+  running_.store(false);
+  rte_eal_mp_wait_lcore();
+  writer_->stop();
+  final_port_stats_ = port_stats();
+  close_ports(ports_);
+  table_.destroy();
+  writer_.reset();
+  // workers_ and stats_ stay: the final counters are read after the stop.
+  rte_mempool_free(pool_);
+  pool_ = nullptr;
+  eal_cleanup();
+  initialised_ = false;
+}
+
+std::vector<PortStats> Dataplane::port_stats() const {
+  if (ports_.empty()) return final_port_stats_;
+  std::vector<PortStats> out;
+  for (const OpenPort& port : ports_) {
+    rte_eth_stats s = {};
+    rte_eth_stats_get(port.port_id, &s);
+    out.push_back(PortStats{port.name, port.device, port.port_id, s.ipackets, s.opackets,
+                            s.ibytes, s.obytes, s.imissed, s.ierrors, s.oerrors, s.rx_nombuf});
+  }
+  return out;
+}
+
+}  // namespace microarp

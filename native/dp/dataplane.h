@@ -1,0 +1,79 @@
+// The whole engine: EAL, ports, binding table, its writer, and the worker lcores. Knows
+// nothing of N-API; the addon converts arguments into a DataplaneConfig and calls in here.
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "binding_table.h"
+#include "lcore_stats.h"
+#include "ports.h"
+#include "status.h"
+#include "table_writer.h"
+#include "worker.h"
+
+namespace microarp {
+
+struct DataplaneConfig {
+  std::vector<std::string> eal_args;  // full argv for rte_eal_init, program name first
+  std::vector<PortSpec> ports;
+  uint16_t rx_descriptors = 1024;
+  uint16_t tx_descriptors = 1024;
+  uint32_t mbufs = 0;  // 0: sized from ports, workers and descriptors
+  uint32_t table_capacity = 1u << 20;
+  uint32_t update_ring_size = 1u << 16;
+  bool drop_unbound = false;
+};
+
+struct PortStats {
+  std::string name;
+  std::string device;
+  uint16_t port_id;
+  uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
+};
+
+class Dataplane {
+ public:
+  Dataplane() = default;
+  Dataplane(const Dataplane&) = delete;
+  Dataplane& operator=(const Dataplane&) = delete;
+  ~Dataplane() { stop(); }
+
+  // EAL, mempool, ports, table and writer; workers are not running yet, so bindings loaded
+  // now are in the table before the first frame is read.
+  Status init(const DataplaneConfig& config);
+  Status start_workers();
+  // Idempotent. Workers joined, writer drained and joined, ports stopped and closed, EAL
+  // cleaned up.
+  void stop();
+
+  bool initialised() const { return initialised_; }
+  bool workers_running() const { return running_.load(std::memory_order_relaxed); }
+  TableWriter& writer() { return *writer_; }
+  uint32_t update_ring_depth() const { return writer_ ? writer_->ring_depth() : 0; }
+  const BindingTable& table() const { return table_; }
+
+  size_t worker_count() const { return workers_.size(); }
+  unsigned worker_lcore(size_t i) const { return workers_[i]->lcore_id; }
+  const LcoreStats& worker_stats(size_t i) const { return stats_[i]; }
+  std::vector<PortStats> port_stats() const;
+
+ private:
+  bool initialised_ = false;
+  std::atomic<bool> running_{false};
+  rte_mempool* pool_ = nullptr;
+  std::vector<OpenPort> ports_;
+  std::vector<PortStats> final_port_stats_;  // taken just before the ports close
+  BindingTable table_;
+  std::unique_ptr<TableWriter> writer_;
+  std::vector<std::unique_ptr<WorkerContext>> workers_;
+  std::unique_ptr<LcoreStats[]> stats_;
+  bool drop_unbound_ = false;
+};
+
+}  // namespace microarp

@@ -1,0 +1,35 @@
+// Opening the DPDK ports that the config names, with one RX and one TX queue per worker.
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "status.h"
+
+namespace microarp {
+
+constexpr uint16_t kMaxPorts = 32;
+
+struct PortSpec {
+  std::string name;    // the operator's name for it ("uplink", "vm1")
+  std::string device;  // what EAL knows it as: a PCI address or a vdev name ("net_pcap0")
+};
+
+struct OpenPort {
+  std::string name;
+  std::string device;
+  uint16_t port_id;
+};
+
+// Finds each device, configures `queues` RX/TX queue pairs, enables promiscuous mode where
+// the driver has it, and starts it. On error, ports already started are stopped and closed.
+Status open_ports(const std::vector<PortSpec>& specs, uint16_t queues, uint16_t rx_descriptors,
+                  uint16_t tx_descriptors, rte_mempool* pool, std::vector<OpenPort>& opened);
+
+// Stops and closes every port; closing is what flushes a net_pcap tx file.
+void close_ports(std::vector<OpenPort>& ports);
+
+}  // namespace microarp

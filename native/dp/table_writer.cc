@@ -1,0 +1,109 @@
+#include "table_writer.h"
+
+#include <rte_errno.h>
+
+#include <chrono>
+#include <cstring>
+#include <string>
+
+namespace microarp {
+namespace {
+
+constexpr unsigned kWriterBurst = 256;
+
+UpdateRecord unpack_update(const uint8_t* p, UpdateResult* result) {
+  UpdateRecord record = {};
+  record.result = result;
+  record.op = static_cast<UpdateOp>(p[0]);
+  record.vlan = static_cast<uint16_t>(p[2] | p[3] << 8);
+  std::memcpy(&record.ip_be, p + 4, 4);
+  std::memcpy(record.mac, p + 8, 6);
+  return record;
+}
+
+}  // namespace
+
+Status TableWriter::start(const char* ring_name, uint32_t ring_size, int socket_id) {
+  ring_ = rte_ring_create_elem(ring_name, sizeof(UpdateRecord), ring_size, socket_id,
+                               RING_F_SC_DEQ | RING_F_EXACT_SZ);
+  if (ring_ == nullptr) {
+    return Status::error("RING_CREATE", std::string("cannot create the update ring: ") +
+                                            rte_strerror(rte_errno));
+  }
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+  return Status::success();
+}
+
+void TableWriter::stop() {
+  if (thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(wake_mutex_);
+      stopping_ = true;
+    }
+    work_ready_.notify_all();
+    thread_.join();
+  }
+  if (ring_ != nullptr) rte_ring_free(ring_);
+  ring_ = nullptr;
+}
+
+UpdateResult TableWriter::submit(const uint8_t* packed, size_t count) {
+  UpdateResult result;
+  if (count == 0) return result;
+
+  uint64_t batch_end;
+  {
+    std::lock_guard<std::mutex> submit_lock(submit_mutex_);
+    UpdateRecord chunk[kWriterBurst];
+    size_t done = 0;
+    while (done < count) {
+      const unsigned n =
+          static_cast<unsigned>(count - done < kWriterBurst ? count - done : kWriterBurst);
+      for (unsigned i = 0; i < n; i++)
+        chunk[i] = unpack_update(packed + (done + i) * kPackedUpdateSize, &result);
+      unsigned sent = 0;
+      while (sent < n) {
+        sent += rte_ring_mp_enqueue_burst_elem(ring_, chunk + sent, sizeof(UpdateRecord),
+                                               n - sent, nullptr);
+        if (sent < n) {
+          // Ring full: wake the writer and give it time to drain (backpressure).
+          work_ready_.notify_one();
+          std::this_thread::sleep_for(std::chrono::microseconds(20));
+        }
+      }
+      done += n;
+      work_ready_.notify_one();
+    }
+    enqueued_ += count;
+    batch_end = enqueued_;
+  }
+
+  std::unique_lock<std::mutex> lock(wake_mutex_);
+  work_done_.wait(lock, [&] { return applied_.load(std::memory_order_acquire) >= batch_end; });
+  return result;
+}
+
+void TableWriter::run() {
+  UpdateRecord burst[kWriterBurst];
+  for (;;) {
+    const unsigned n =
+        rte_ring_sc_dequeue_burst_elem(ring_, burst, sizeof(UpdateRecord), kWriterBurst, nullptr);
+    if (n == 0) {
+      std::unique_lock<std::mutex> lock(wake_mutex_);
+      if (stopping_) return;
+      // The timeout covers a notify that raced ahead of this wait.
+      work_ready_.wait_for(lock, std::chrono::milliseconds(5),
+                           [&] { return stopping_ || rte_ring_count(ring_) > 0; });
+      continue;
+    }
+    for (unsigned i = 0; i < n; i++) table_.apply(burst[i]);
+    {
+      std::lock_guard<std::mutex> lock(wake_mutex_);
+      applied_.fetch_add(n, std::memory_order_release);
+    }
+    work_done_.notify_all();
+  }
+}
+
+}  // namespace microarp

@@ -1,0 +1,46 @@
+// The two faces of a counters snapshot: a human block (like dpdk-testpmd's) and an NDJSON line.
+import type { Snapshot } from '../dataplane/dataplane';
+
+export function statsJson(s: Snapshot, final: boolean): string {
+  return JSON.stringify({
+    time: s.time.toISOString(),
+    final,
+    ports: s.ports.map((p) => ({
+      name: p.name,
+      device: p.device,
+      rx: p.rx,
+      tx: p.tx,
+      rx_bytes: p.rxBytes,
+      tx_bytes: p.txBytes,
+      rx_missed: p.rxMissed,
+      rx_errors: p.rxErrors,
+      tx_errors: p.txErrors,
+      rx_nombuf: p.rxNoMbuf,
+    })),
+    lcores: s.lcores.map((l) => ({ lcore: l.lcore, ...l.counters, drops: l.drops })),
+    counters: s.totals,
+    drops: s.drops,
+    table: s.table,
+  });
+}
+
+export function statsText(s: Snapshot, final: boolean): string {
+  const lines = [`######## ${final ? 'final ' : ''}statistics ${s.time.toISOString()} ########`];
+  for (const p of s.ports) {
+    lines.push(
+      `port ${p.name} (${p.device.split(',')[0]}): rx ${p.rx} tx ${p.tx} ` +
+        `rx-missed ${p.rxMissed} rx-errors ${p.rxErrors} tx-errors ${p.txErrors} rx-nombuf ${p.rxNoMbuf}`,
+    );
+  }
+  for (const l of s.lcores) {
+    const c = l.counters;
+    const drops = Object.entries(l.drops).filter(([, n]) => n > 0).map(([r, n]) => `${r}=${n}`);
+    lines.push(
+      `lcore ${l.lcore}: rx ${c.rx_packets} tx ${c.tx_packets} arp-requests ${c.arp_requests} ` +
+        `replies ${c.replies_sent} unbound ${c.requests_unbound} flooded ${c.flooded} ` +
+        `drops ${drops.length ? drops.join(' ') : 0}`,
+    );
+  }
+  lines.push(`table: ${s.table.bindings} bindings of ${s.table.capacity}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,194 @@
+// Turns parsed YAML/JSON into a Config, collecting every problem with its path rather than
+// stopping at the first, so one run of `check-config` shows all that is wrong.
+import { MAX_VLAN, formatIPv4, macProblem, parseIPv4, parseMac } from '../dataplane/address';
+import type { Binding } from '../dataplane/updates';
+import { DEFAULTS, type Config, type PortConfig, type Workers } from './config';
+
+export interface ConfigIssue {
+  path: string;
+  message: string;
+}
+
+const TOP_KEYS = [
+  'eal', 'workers', 'memory_mb', 'hugepages', 'ports', 'unknown', 'table',
+  'rx_descriptors', 'tx_descriptors', 'bindings',
+];
+const TABLE_KEYS = ['capacity', 'update_ring'];
+const PORT_KEYS = ['name', 'device'];
+const BINDING_KEYS = ['ip', 'mac', 'vlan'];
+const PCI = /^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
+const VDEV = /^net_[A-Za-z0-9_]+(,.*)?$/;
+const PORT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
+
+type Raw = Record<string, unknown>;
+
+class Collector {
+  readonly issues: ConfigIssue[] = [];
+  add(path: string, message: string): void {
+    this.issues.push({ path, message });
+  }
+}
+
+const isObject = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function unknownKeys(raw: Raw, allowed: string[], path: string, c: Collector): void {
+  for (const key of Object.keys(raw)) {
+    if (!allowed.includes(key)) {
+      c.add(path ? `${path}.${key}` : key, `unknown key (expected one of: ${allowed.join(', ')})`);
+    }
+  }
+}
+
+function integer(v: unknown, path: string, min: number, max: number, fallback: number, c: Collector): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    c.add(path, `must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+    return fallback;
+  }
+  return v;
+}
+
+function oneOf<T extends string>(v: unknown, path: string, options: readonly T[], fallback: T, c: Collector): T {
+  if (v === undefined) return fallback;
+  if (typeof v === 'boolean' && options.includes((v ? 'on' : 'off') as T)) return (v ? 'on' : 'off') as T;
+  if (typeof v !== 'string' || !options.includes(v as T)) {
+    c.add(path, `must be one of ${options.join(' | ')}, got ${JSON.stringify(v)}`);
+    return fallback;
+  }
+  return v as T;
+}
+
+function workers(v: unknown, c: Collector): Workers {
+  if (v === undefined) return { count: DEFAULTS.workers };
+  if (typeof v === 'number') return { count: integer(v, 'workers', 1, 64, DEFAULTS.workers, c) };
+  if (Array.isArray(v) && v.length > 0) {
+    const cpus = v.map((cpu, i) => integer(cpu, `workers[${i}]`, 0, 127, 0, c));
+    if (new Set(cpus).size !== cpus.length) c.add('workers', 'lists the same CPU twice');
+    return { cpus };
+  }
+  c.add('workers', 'must be a worker count (e.g. 1) or a non-empty list of CPU ids (e.g. [1, 2])');
+  return { count: DEFAULTS.workers };
+}
+
+function eal(v: unknown, c: Collector): string[] {
+  if (v === undefined) return [];
+  if (typeof v === 'string') return v.split(/\s+/).filter(Boolean);
+  if (Array.isArray(v) && v.every((a) => typeof a === 'string')) return v as string[];
+  c.add('eal', 'must be a list of EAL arguments (strings), e.g. ["--log-level=lib.eal:debug"]');
+  return [];
+}
+
+function ports(v: unknown, c: Collector): PortConfig[] {
+  if (!Array.isArray(v) || v.length === 0) {
+    c.add('ports', 'must be a non-empty list of {name, device}');
+    return [];
+  }
+  const out: PortConfig[] = [];
+  const names = new Map<string, number>();
+  const devices = new Map<string, number>();
+  v.forEach((raw, i) => {
+    const path = `ports[${i}]`;
+    if (!isObject(raw)) return c.add(path, 'must be an object {name, device}');
+    unknownKeys(raw, PORT_KEYS, path, c);
+    const { name, device } = raw;
+    let ok = true;
+    if (typeof name !== 'string' || !PORT_NAME.test(name)) {
+      c.add(`${path}.name`, 'must be 1-32 characters of letters, digits, "_", "." or "-"');
+      ok = false;
+    } else if (names.has(name)) {
+      c.add(`${path}.name`, `duplicate port name '${name}' (also ports[${names.get(name)}])`);
+      ok = false;
+    }
+    if (typeof device !== 'string' || !(PCI.test(device) || VDEV.test(device))) {
+      c.add(`${path}.device`,
+        'must be a PCI address (0000:01:00.0) or vdev devargs (net_pcap0,rx_pcap=in.pcap)');
+      ok = false;
+    } else {
+      const id = deviceName(device);
+      if (devices.has(id)) {
+        c.add(`${path}.device`, `device '${id}' is already ports[${devices.get(id)}]`);
+        ok = false;
+      }
+    }
+    if (!ok) return;
+    names.set(name as string, i);
+    devices.set(deviceName(device as string), i);
+    out.push({ name: name as string, device: device as string });
+  });
+  return out;
+}
+
+/** The name EAL gives the device: the vdev name before its first comma, or the PCI address. */
+export function deviceName(device: string): string {
+  if (PCI.test(device)) return device.includes(':') && device.split(':').length === 3 ? device : `0000:${device}`;
+  return device.split(',')[0]!;
+}
+
+export function isPci(device: string): boolean {
+  return PCI.test(device);
+}
+
+function bindings(v: unknown, c: Collector): Binding[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v)) {
+    c.add('bindings', 'must be a list of {ip, mac, vlan?}');
+    return [];
+  }
+  const out: Binding[] = [];
+  const seen = new Map<string, number>();
+  v.forEach((raw, i) => {
+    const path = `bindings[${i}]`;
+    if (!isObject(raw)) return c.add(path, 'must be an object {ip, mac, vlan?}');
+    unknownKeys(raw, BINDING_KEYS, path, c);
+    const ip = typeof raw.ip === 'string' ? parseIPv4(raw.ip) : null;
+    if (ip === null) c.add(`${path}.ip`, `not an IPv4 address: ${JSON.stringify(raw.ip)}`);
+    const mac = typeof raw.mac === 'string' ? parseMac(raw.mac) : null;
+    const badMac = mac ? macProblem(mac) : null;
+    if (mac === null) c.add(`${path}.mac`, `not a MAC address (aa:bb:cc:dd:ee:ff): ${JSON.stringify(raw.mac)}`);
+    else if (badMac) c.add(`${path}.mac`, badMac);
+    const vlanBefore = c.issues.length;
+    const vlan = integer(raw.vlan, `${path}.vlan`, 0, MAX_VLAN, 0, c);
+    if (ip === null || mac === null || badMac || c.issues.length !== vlanBefore) return;
+    const key = `${vlan}/${ip}`;
+    if (seen.has(key)) {
+      c.add(path, `duplicate binding for ${formatIPv4(ip)}${vlan ? ` vlan ${vlan}` : ''} (also bindings[${seen.get(key)}])`);
+      return;
+    }
+    seen.set(key, i);
+    out.push({ ip, mac, vlan });
+  });
+  return out;
+}
+
+export function validateConfig(raw: unknown): { config?: Config; issues: ConfigIssue[] } {
+  const c = new Collector();
+  if (!isObject(raw)) {
+    c.add('(top)', 'the config must be a mapping with at least a "ports" key');
+    return { issues: c.issues };
+  }
+  unknownKeys(raw, TOP_KEYS, '', c);
+  const table = raw.table === undefined ? {} : raw.table;
+  if (!isObject(table)) c.add('table', 'must be a mapping {capacity, update_ring}');
+  const tableRaw = isObject(table) ? table : {};
+  unknownKeys(tableRaw, TABLE_KEYS, 'table', c);
+
+  const config: Config = {
+    eal: eal(raw.eal, c),
+    workers: workers(raw.workers, c),
+    memoryMb: integer(raw.memory_mb, 'memory_mb', 64, 1 << 20, DEFAULTS.memoryMb, c),
+    hugepages: oneOf(raw.hugepages, 'hugepages', ['auto', 'on', 'off'] as const, DEFAULTS.hugepages, c),
+    ports: ports(raw.ports, c),
+    unknown: oneOf(raw.unknown, 'unknown', ['flood', 'drop'] as const, DEFAULTS.unknown, c),
+    table: {
+      capacity: integer(tableRaw.capacity, 'table.capacity', 1, 1 << 30, DEFAULTS.tableCapacity, c),
+      updateRing: integer(tableRaw.update_ring, 'table.update_ring', 64, 1 << 24, DEFAULTS.updateRing, c),
+    },
+    rxDescriptors: integer(raw.rx_descriptors, 'rx_descriptors', 32, 16384, DEFAULTS.rxDescriptors, c),
+    txDescriptors: integer(raw.tx_descriptors, 'tx_descriptors', 32, 16384, DEFAULTS.txDescriptors, c),
+    bindings: bindings(raw.bindings, c),
+  };
+  if (config.bindings.length > config.table.capacity) {
+    c.add('bindings', `${config.bindings.length} bindings do not fit table.capacity ${config.table.capacity}`);
+  }
+  return c.issues.length ? { issues: c.issues } : { config, issues: [] };
+}

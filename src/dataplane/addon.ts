@@ -1,0 +1,65 @@
+// The raw addon and its type. Nothing outside src/dataplane/ touches it: the Dataplane class
+// validates before calling in.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface AddonConfig {
+  ealArgs: string[];
+  ports: { name: string; device: string }[];
+  rxDescriptors: number;
+  txDescriptors: number;
+  mbufs: number;
+  tableCapacity: number;
+  updateRingSize: number;
+  dropUnbound: boolean;
+}
+
+export interface AddonLcoreCounters {
+  lcore: number;
+  counters: Float64Array;
+  drops: Float64Array;
+}
+
+export interface AddonPortStats {
+  name: string;
+  device: string;
+  portId: number;
+  ipackets: number;
+  opackets: number;
+  ibytes: number;
+  obytes: number;
+  imissed: number;
+  ierrors: number;
+  oerrors: number;
+  rxNombuf: number;
+}
+
+export interface Addon {
+  init(config: AddonConfig): void;
+  startWorkers(): void;
+  stop(): void;
+  applyUpdates(packed: Uint8Array): Promise<import('./updates').UpdateSummary>;
+  counters(): AddonLcoreCounters[];
+  portStats(): AddonPortStats[];
+  tableInfo(): { bindings: number; capacity: number; ringDepth: number };
+  readonly counterNames: readonly string[];
+  readonly dropReasonNames: readonly string[];
+}
+
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+const ADDON_PATH = join(REPO_ROOT, 'build', 'Release', 'microarp.node');
+
+let loaded: Addon | undefined;
+
+export function loadAddon(): Addon {
+  if (loaded) return loaded;
+  if (!existsSync(ADDON_PATH)) {
+    throw new Error(
+      `the native addon is not built (${ADDON_PATH} is missing): run 'bash scripts/setup.sh' ` +
+        `(or 'npm run build') from ${REPO_ROOT}`,
+    );
+  }
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  loaded = require(ADDON_PATH) as Addon;
+  return loaded;
+}

@@ -1,0 +1,238 @@
+// The typed face of the engine: start, stop, table updates in batches, counters.
+import { loadAddon, type Addon, type AddonConfig } from './addon';
+import { COUNTER_NAMES, DROP_REASONS, type CounterName, type DropReason } from './counter_names';
+import { MAX_VLAN, macProblem } from './address';
+import {
+  addSummaries,
+  emptySummary,
+  packUpdates,
+  type Binding,
+  type BindingKey,
+  type Update,
+  type UpdateSummary,
+} from './updates';
+
+export interface DataplaneOptions {
+  /** Full EAL argv, program name first (see src/config/eal_args.ts). */
+  ealArgs: string[];
+  ports: { name: string; device: string }[];
+  rxDescriptors?: number;
+  txDescriptors?: number;
+  /** 0 or absent: sized from ports, workers and descriptors. */
+  mbufs?: number;
+  tableCapacity: number;
+  updateRingSize?: number;
+  unknown: 'flood' | 'drop';
+}
+
+export type CounterValues = Record<CounterName, number>;
+export type DropValues = Record<DropReason, number>;
+
+export interface LcoreCounters {
+  lcore: number;
+  counters: CounterValues;
+  drops: DropValues;
+}
+
+export interface PortCounters {
+  name: string;
+  device: string;
+  rx: number;
+  tx: number;
+  rxBytes: number;
+  txBytes: number;
+  rxMissed: number;
+  rxErrors: number;
+  txErrors: number;
+  rxNoMbuf: number;
+}
+
+export interface Snapshot {
+  time: Date;
+  ports: PortCounters[];
+  lcores: LcoreCounters[];
+  totals: CounterValues;
+  drops: DropValues;
+  table: { bindings: number; capacity: number; ringDepth: number };
+}
+
+export class DataplaneError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = 'DataplaneError';
+  }
+}
+
+/** Updates go to the writer in batches of this many, so a huge import never holds one buffer. */
+const BATCH = 65536;
+
+let started = false;
+
+export class Dataplane {
+  private readonly pending = new Set<Promise<unknown>>();
+  private stopped = false;
+
+  private constructor(private readonly addon: Addon) {}
+
+  /**
+   * Initialises EAL and the ports, loads `bindings` into the table, then starts the workers,
+   * so the very first frame received is answered from the loaded table. One per process:
+   * DPDK's EAL cannot be initialised twice.
+   */
+  static async start(options: DataplaneOptions, bindings: readonly Binding[] = []): Promise<Dataplane> {
+    if (started) {
+      throw new DataplaneError('a dataplane was already started in this process', 'EAL_ALREADY');
+    }
+    validateOptions(options);
+    const addon = loadAddon();
+    const config: AddonConfig = {
+      ealArgs: options.ealArgs,
+      ports: options.ports.map(({ name, device }) => ({ name, device })),
+      rxDescriptors: options.rxDescriptors ?? 1024,
+      txDescriptors: options.txDescriptors ?? 1024,
+      mbufs: options.mbufs ?? 0,
+      tableCapacity: options.tableCapacity,
+      updateRingSize: options.updateRingSize ?? 65536,
+      dropUnbound: options.unknown === 'drop',
+    };
+    started = true;
+    callNative(() => addon.init(config));
+    const dataplane = new Dataplane(addon);
+    try {
+      const loaded = await dataplane.upsert(bindings);
+      if (loaded.tableFull > 0) {
+        throw new DataplaneError(
+          `${loaded.tableFull} of ${bindings.length} bindings did not fit in a table of ` +
+            `capacity ${options.tableCapacity}: raise table.capacity`,
+          'TABLE_FULL',
+        );
+      }
+      callNative(() => addon.startWorkers());
+    } catch (error) {
+      await dataplane.stop();
+      throw error;
+    }
+    return dataplane;
+  }
+
+  /** Adds or replaces bindings; resolves when every one is visible to the workers. */
+  upsert(bindings: readonly Binding[]): Promise<UpdateSummary> {
+    return this.apply(bindings.map((b) => ({ op: 'upsert' as const, ...b })));
+  }
+
+  /** Removes bindings; resolves when no worker can answer from them any more. */
+  remove(keys: readonly BindingKey[]): Promise<UpdateSummary> {
+    return this.apply(keys.map((k) => ({ op: 'remove' as const, ip: k.ip, vlan: k.vlan })));
+  }
+
+  /** Applies updates in order; resolves when all of them are visible to the workers. */
+  apply(updates: readonly Update[]): Promise<UpdateSummary> {
+    if (this.stopped) return Promise.reject(new DataplaneError('the dataplane is stopped', 'STOPPED'));
+    for (const u of updates) validateUpdate(u);
+    const run = this.applyInBatches(updates);
+    this.pending.add(run);
+    const forget = (): void => void this.pending.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
+  private async applyInBatches(updates: readonly Update[]): Promise<UpdateSummary> {
+    let summary = emptySummary();
+    for (let i = 0; i < updates.length; i += BATCH) {
+      const packed = packUpdates(updates.slice(i, i + BATCH));
+      summary = addSummaries(summary, await this.addon.applyUpdates(packed));
+    }
+    return summary;
+  }
+
+  snapshot(): Snapshot {
+    const totals = zeroed(COUNTER_NAMES);
+    const drops = zeroed(DROP_REASONS);
+    const lcores = this.addon.counters().map((raw) => {
+      const counters = zeroed(COUNTER_NAMES);
+      const lcoreDrops = zeroed(DROP_REASONS);
+      COUNTER_NAMES.forEach((name, i) => {
+        counters[name] = raw.counters[i] ?? 0;
+        totals[name] += counters[name];
+      });
+      DROP_REASONS.forEach((name, i) => {
+        lcoreDrops[name] = raw.drops[i] ?? 0;
+        drops[name] += lcoreDrops[name];
+      });
+      return { lcore: raw.lcore, counters, drops: lcoreDrops };
+    });
+    const ports = this.addon.portStats().map((p) => ({
+      name: p.name,
+      device: p.device,
+      rx: p.ipackets,
+      tx: p.opackets,
+      rxBytes: p.ibytes,
+      txBytes: p.obytes,
+      rxMissed: p.imissed,
+      rxErrors: p.ierrors,
+      txErrors: p.oerrors,
+      rxNoMbuf: p.rxNombuf,
+    }));
+    return { time: new Date(), ports, lcores, totals, drops, table: this.addon.tableInfo() };
+  }
+
+  /** Names the running addon reports, for checking against the generated lists. */
+  nativeNames(): { counters: readonly string[]; drops: readonly string[] } {
+    return { counters: this.addon.counterNames, drops: this.addon.dropReasonNames };
+  }
+
+  /**
+   * Waits for updates in flight, then stops workers, closes ports (flushing pcap files) and
+   * cleans up EAL. Counters stay readable through snapshot() afterwards.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.allSettled([...this.pending]);
+    this.addon.stop();
+  }
+}
+
+function zeroed<T extends string>(names: readonly T[]): Record<T, number> {
+  return Object.fromEntries(names.map((n) => [n, 0])) as Record<T, number>;
+}
+
+function callNative(fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    const e = error as Error & { code?: string };
+    throw new DataplaneError(e.message, e.code ?? 'NATIVE');
+  }
+}
+
+function validateOptions(o: DataplaneOptions): void {
+  const positive = (v: number | undefined, what: string, max: number): void => {
+    if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > max)) {
+      throw new DataplaneError(`${what} must be an integer from 0 to ${max}, not ${v}`, 'INVALID');
+    }
+  };
+  if (o.ports.length === 0) throw new DataplaneError('at least one port is needed', 'INVALID');
+  positive(o.rxDescriptors, 'rxDescriptors', 65535);
+  positive(o.txDescriptors, 'txDescriptors', 65535);
+  positive(o.mbufs, 'mbufs', 2 ** 32 - 1);
+  positive(o.tableCapacity, 'tableCapacity', 2 ** 31 - 1);
+  positive(o.updateRingSize, 'updateRingSize', 2 ** 28);
+  if (o.tableCapacity < 1) throw new DataplaneError('tableCapacity must be at least 1', 'INVALID');
+}
+
+function validateUpdate(u: Update): void {
+  if (!Number.isInteger(u.ip) || u.ip < 0 || u.ip > 0xffffffff) {
+    throw new DataplaneError(`not an IPv4 address: ${u.ip}`, 'INVALID');
+  }
+  if (!Number.isInteger(u.vlan) || u.vlan < 0 || u.vlan > MAX_VLAN) {
+    throw new DataplaneError(`VLAN must be 0 (untagged) to ${MAX_VLAN}, not ${u.vlan}`, 'INVALID');
+  }
+  if (u.op === 'upsert') {
+    const problem = u.mac.length === 6 ? macProblem(u.mac) : 'a MAC has 6 octets';
+    if (problem) throw new DataplaneError(problem, 'INVALID');
+  }
+}

@@ -1,0 +1,65 @@
+// Table updates and their packed form, the 16-byte records the addon hands to the writer
+// (layout documented in native/core/update_record.h).
+import { formatIPv4 } from './address';
+
+export interface Binding {
+  /** IPv4 as an unsigned 32-bit number, host order. */
+  ip: number;
+  mac: Uint8Array;
+  /** 0 = untagged. */
+  vlan: number;
+}
+
+export interface BindingKey {
+  ip: number;
+  vlan: number;
+}
+
+export type Update = ({ op: 'upsert' } & Binding) | ({ op: 'remove' } & BindingKey);
+
+export interface UpdateSummary {
+  added: number;
+  replaced: number;
+  unchanged: number;
+  removed: number;
+  /** Removes of bindings that were not in the table. */
+  missing: number;
+  /** Upserts refused because the table held `table.capacity` bindings. */
+  tableFull: number;
+}
+
+export const PACKED_UPDATE_SIZE = 16;
+const OP_UPSERT = 1;
+const OP_REMOVE = 2;
+
+export function packUpdates(updates: readonly Update[]): Uint8Array {
+  const packed = new Uint8Array(updates.length * PACKED_UPDATE_SIZE);
+  const view = new DataView(packed.buffer);
+  updates.forEach((u, i) => {
+    const at = i * PACKED_UPDATE_SIZE;
+    packed[at] = u.op === 'upsert' ? OP_UPSERT : OP_REMOVE;
+    view.setUint16(at + 2, u.vlan, true);
+    view.setUint32(at + 4, u.ip, false); // network order, as in the frame
+    if (u.op === 'upsert') packed.set(u.mac.subarray(0, 6), at + 8);
+  });
+  return packed;
+}
+
+export function emptySummary(): UpdateSummary {
+  return { added: 0, replaced: 0, unchanged: 0, removed: 0, missing: 0, tableFull: 0 };
+}
+
+export function addSummaries(a: UpdateSummary, b: UpdateSummary): UpdateSummary {
+  return {
+    added: a.added + b.added,
+    replaced: a.replaced + b.replaced,
+    unchanged: a.unchanged + b.unchanged,
+    removed: a.removed + b.removed,
+    missing: a.missing + b.missing,
+    tableFull: a.tableFull + b.tableFull,
+  };
+}
+
+export function describeKey(key: BindingKey): string {
+  return key.vlan ? `${formatIPv4(key.ip)} vlan ${key.vlan}` : formatIPv4(key.ip);
+}

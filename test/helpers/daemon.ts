@@ -1,0 +1,86 @@
+// Runs `microarp run` as a child process (EAL can start once per process) with a config
+// written to a temporary directory, and reads its NDJSON counters.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const REPO = join(__dirname, '..', '..', '..');
+export const CLI = join(REPO, 'bin', 'microarp.js');
+
+export interface StatsLine {
+  time: string;
+  final: boolean;
+  ports: { name: string; device: string; rx: number; tx: number; rx_missed: number }[];
+  lcores: ({ lcore: number; drops: Record<string, number> } & Record<string, unknown>)[];
+  counters: Record<string, number>;
+  drops: Record<string, number>;
+  table: { bindings: number; capacity: number; ringDepth: number };
+}
+
+export interface DaemonResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stats: StatsLine[];
+  final?: StatsLine;
+  stderr: string;
+}
+
+export class TempDir {
+  readonly path = mkdtempSync(join(tmpdir(), 'microarp-test-'));
+  file(name: string): string {
+    return join(this.path, name);
+  }
+  remove(): void {
+    rmSync(this.path, { recursive: true, force: true });
+  }
+}
+
+export interface RunOptions {
+  /** Until this holds for a stats line, the daemon keeps running (then gets SIGTERM). */
+  until?: (s: StatsLine) => boolean;
+  timeoutMs?: number;
+  extraArgs?: string[];
+}
+
+/** Writes `config` (as JSON, which is YAML) and runs the daemon until `until` or timeout. */
+export async function runDaemon(dir: TempDir, config: unknown, options: RunOptions = {}): Promise<DaemonResult> {
+  const file = dir.file('config.yaml');
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return runCli(['run', '--config', file, '--json', '--stats-period', '0.05', ...(options.extraArgs ?? [])], options);
+}
+
+export function runCli(args: string[], options: RunOptions = {}): Promise<DaemonResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const stats: StatsLine[] = [];
+    let stderr = '';
+    let buffered = '';
+    let stopping = false;
+    const stop = (): void => {
+      if (!stopping && child.exitCode === null) {
+        stopping = true;
+        child.kill('SIGTERM');
+      }
+    };
+    const timer = setTimeout(stop, options.timeoutMs ?? 20000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line.startsWith('{')) continue;
+        const s = JSON.parse(line) as StatsLine;
+        stats.push(s);
+        if (!s.final && options.until?.(s)) stop();
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stats, final: stats.find((s) => s.final), stderr });
+    });
+  });
+}
