@@ -17,9 +17,10 @@ Status open_one(const PortSpec& spec, uint16_t queues, uint16_t rx_descriptors,
   if (rte_eth_dev_get_port_by_name(spec.device.c_str(), &port_id) != 0) {
     return Status::error("PORT_NOT_FOUND",
                          "port '" + spec.name + "': no DPDK device named '" + spec.device +
-                             "' (a vdev must be given as its devargs, e.g. "
-                             "'net_pcap0,rx_pcap=in.pcap'; a PCI device must be bound to a "
-                             "DPDK-compatible driver)");
+                             "': EAL could not create or find it (its messages above say "
+                             "why; a vdev is given as its devargs, e.g. "
+                             "'net_af_packet0,iface=eth1'; a PCI device must be bound to "
+                             "vfio-pci or uio)");
   }
 
   rte_eth_dev_info info;

@@ -52,4 +52,9 @@ export async function main(argv: string[]): Promise<void> {
   }
 }
 
+// `microarp ... | head` closes stdout early: that is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
+
 if (require.main === module) void main(process.argv);

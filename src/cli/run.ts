@@ -81,10 +81,14 @@ async function run(options: RunOptions): Promise<number> {
 
   const timer = options.statsPeriod ? setInterval(() => print(false), options.statsPeriod * 1000) : undefined;
 
+  // Signal listeners do not keep Node's event loop alive; the workers run on their own
+  // lcores, so without this timer the process would exit right after starting.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(keepAlive);
   if (timer) clearInterval(timer);
   process.stderr.write(`microarp: ${signal}: stopping\n`);
   await dataplane.stop();

@@ -1,0 +1,48 @@
+// Network namespaces and veth pairs for tests whose peer is a real Linux kernel. Every name
+// is unique to this process, and remove() deletes exactly what create() made.
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+
+export function sh(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export class NetnsPeer {
+  readonly ns: string;
+  /** The veth end in the root namespace, for microarp's net_af_packet port. */
+  readonly hostIf: string;
+  /** The veth end inside the namespace, owned by the peer's kernel. */
+  readonly peerIf: string;
+
+  constructor(readonly peerAddress: string /* e.g. 10.77.0.1/24 */) {
+    const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
+    this.ns = `marp-${tag}`;
+    this.hostIf = `mah${tag}`.slice(0, 15);
+    this.peerIf = `map${tag}`.slice(0, 15);
+  }
+
+  create(): this {
+    sh('ip', ['netns', 'add', this.ns]);
+    sh('ip', ['link', 'add', this.hostIf, 'type', 'veth', 'peer', 'name', this.peerIf]);
+    sh('ip', ['link', 'set', this.peerIf, 'netns', this.ns]);
+    // No IPv6 chatter (router solicitations, MLD) on the segment: the tests count frames.
+    for (const ifname of ['all', 'default']) {
+      sh('ip', ['netns', 'exec', this.ns, 'sysctl', '-qw', `net.ipv6.conf.${ifname}.disable_ipv6=1`]);
+    }
+    sh('sysctl', ['-qw', `net.ipv6.conf.${this.hostIf}.disable_ipv6=1`]);
+    this.exec('ip', ['addr', 'add', this.peerAddress, 'dev', this.peerIf]);
+    this.exec('ip', ['link', 'set', this.peerIf, 'up']);
+    this.exec('ip', ['link', 'set', 'lo', 'up']);
+    sh('ip', ['link', 'set', this.hostIf, 'up']);
+    return this;
+  }
+
+  exec(cmd: string, args: string[], timeoutMs = 20000): SpawnSyncReturns<string> {
+    return spawnSync('ip', ['netns', 'exec', this.ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
+  }
+
+  remove(): void {
+    spawnSync('ip', ['link', 'del', this.hostIf]);
+    spawnSync('ip', ['netns', 'del', this.ns]);
+  }
+}
