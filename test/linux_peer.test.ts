@@ -11,7 +11,7 @@ const BOUND_IP = '10.77.0.7';
 const BOUND_MAC = '02:77:00:00:00:07';
 const UNBOUND_IP = '10.77.0.99';
 
-describe('Linux kernel peer over net_af_packet', () => {
+for (const workers of [1, 2]) describe(`Linux kernel peer over net_af_packet, ${workers} worker(s)`, () => {
   const peer = new NetnsPeer('10.77.0.1/24');
   const dir = new TempDir();
   let daemon: ChildProcess | undefined;
@@ -23,7 +23,9 @@ describe('Linux kernel peer over net_af_packet', () => {
     writeFileSync(
       config,
       JSON.stringify({
-        ports: [{ name: 'vm', device: `net_af_packet0,iface=${peer.hostIf}` }],
+        // With two workers the kernel's fanout spreads frames over two queue pairs.
+        ports: [{ name: 'vm', device: `net_af_packet0,iface=${peer.hostIf},qpairs=${workers}` }],
+        workers,
         table: { capacity: 1024 },
         bindings: [{ ip: BOUND_IP, mac: BOUND_MAC }],
       }),
