@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { NetnsPeer } from './helpers/netns';
-import { CLI, TempDir } from './helpers/daemon';
+import { CLI, TempDir, withTestDefaults } from './helpers/daemon';
 
 const BOUND_IP = '10.77.0.7';
 const BOUND_MAC = '02:77:00:00:00:07';
@@ -22,13 +22,13 @@ for (const workers of [1, 2]) describe(`Linux kernel peer over net_af_packet, ${
     const config = dir.file('peer.yaml');
     writeFileSync(
       config,
-      JSON.stringify({
+      JSON.stringify(withTestDefaults(dir, {
         // With two workers the kernel's fanout spreads frames over two queue pairs.
         ports: [{ name: 'vm', device: `net_af_packet0,iface=${peer.hostIf},qpairs=${workers}` }],
         workers,
         table: { capacity: 1024 },
         bindings: [{ ip: BOUND_IP, mac: BOUND_MAC }],
-      }),
+      })),
     );
     daemon = spawn(process.execPath, [CLI, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     daemon.stdout!.resume();
@@ -36,7 +36,7 @@ for (const workers of [1, 2]) describe(`Linux kernel peer over net_af_packet, ${
       const timer = setTimeout(() => reject(new Error(`daemon did not start:\n${stderr}`)), 20000);
       daemon!.stderr!.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
-        if (stderr.includes('microarp: running')) {
+        if (stderr.includes('"msg":"started"')) {
           clearTimeout(timer);
           resolve();
         }

@@ -59,6 +59,7 @@ bool read_config(const Napi::Object& o, DataplaneConfig& config) {
   config.table_capacity = get_u32(o, "tableCapacity", 1u << 20);
   config.update_ring_size = get_u32(o, "updateRingSize", 1u << 16);
   config.drop_unbound = o.Get("dropUnbound").ToBoolean().Value();
+  config.enable_pdump = !o.Get("pdump").IsBoolean() || o.Get("pdump").ToBoolean().Value();
   return true;
 }
 
@@ -181,6 +182,9 @@ Napi::Value PortStatsValue(const Napi::CallbackInfo& info) {
     o.Set("ierrors", double(s.ierrors));
     o.Set("oerrors", double(s.oerrors));
     o.Set("rxNombuf", double(s.rx_nombuf));
+    o.Set("linkUp", s.link_up);
+    o.Set("linkFullDuplex", s.link_full_duplex);
+    o.Set("linkSpeedMbps", double(s.link_speed_mbps));
     out.Set(i++, o);
   }
   return out;
@@ -192,6 +196,7 @@ Napi::Value TableInfo(const Napi::CallbackInfo& info) {
   o.Set("bindings", double(g_dataplane.table().live_count()));
   o.Set("capacity", double(g_dataplane.table().capacity()));
   o.Set("ringDepth", double(g_dataplane.update_ring_depth()));
+  o.Set("workersRunning", g_dataplane.workers_running());
   return o;
 }
 

@@ -3,6 +3,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pdump.h>
 
 #include "eal.h"
 
@@ -36,6 +37,11 @@ Status Dataplane::init(const DataplaneConfig& config) {
     return Status::error("NO_WORKERS",
                          "EAL has no worker lcore: give it at least two lcores (the main one "
                          "runs Node, workers poll ports), e.g. --lcores '0@(0-1),1@1'");
+  }
+
+  if (config.enable_pdump) {
+    // Failing here only costs packet capture, not the dataplane: carry on without it.
+    pdump_ = rte_pdump_init() == 0;
   }
 
   const int socket = rte_socket_id();
@@ -120,6 +126,8 @@ void Dataplane::stop() {
   // workers_ and stats_ stay: the final counters are read after the stop.
   rte_mempool_free(pool_);
   pool_ = nullptr;
+  if (pdump_) rte_pdump_uninit();
+  pdump_ = false;
   eal_cleanup();
   initialised_ = false;
 }
@@ -130,8 +138,12 @@ std::vector<PortStats> Dataplane::port_stats() const {
   for (const OpenPort& port : ports_) {
     rte_eth_stats s = {};
     rte_eth_stats_get(port.port_id, &s);
+    rte_eth_link link = {};
+    rte_eth_link_get_nowait(port.port_id, &link);
     out.push_back(PortStats{port.name, port.device, port.port_id, s.ipackets, s.opackets,
-                            s.ibytes, s.obytes, s.imissed, s.ierrors, s.oerrors, s.rx_nombuf});
+                            s.ibytes, s.obytes, s.imissed, s.ierrors, s.oerrors, s.rx_nombuf,
+                            link.link_status == RTE_ETH_LINK_UP,
+                            link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX, link.link_speed});
   }
   return out;
 }

@@ -28,6 +28,8 @@ struct DataplaneConfig {
   uint32_t table_capacity = 1u << 20;
   uint32_t update_ring_size = 1u << 16;
   bool drop_unbound = false;
+  // Serve dpdk-dumpcap/dpdk-pdump (secondary processes) through the pdump library.
+  bool enable_pdump = true;
 };
 
 struct PortStats {
@@ -35,6 +37,9 @@ struct PortStats {
   std::string device;
   uint16_t port_id;
   uint64_t ipackets, opackets, ibytes, obytes, imissed, ierrors, oerrors, rx_nombuf;
+  bool link_up;
+  bool link_full_duplex;
+  uint32_t link_speed_mbps;
 };
 
 class Dataplane {
@@ -73,7 +78,7 @@ class Dataplane {
   std::unique_ptr<TableWriter> writer_;
   std::vector<std::unique_ptr<WorkerContext>> workers_;
   std::unique_ptr<LcoreStats[]> stats_;
-  bool drop_unbound_ = false;
+  bool pdump_ = false;
 };
 
 }  // namespace microarp

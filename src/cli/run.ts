@@ -1,10 +1,9 @@
-// `microarp run`: start the dataplane from a config file and serve until SIGINT/SIGTERM.
+// `microarp run`: start the daemon from a config file and serve until SIGINT/SIGTERM.
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/load';
-import { deviceName } from '../config/validate';
-import { buildEalArgs, defaultFilePrefix, freeHugepageMb, EalArgsError } from '../config/eal_args';
-import { Dataplane } from '../dataplane/dataplane';
-import { cpus } from 'node:os';
+import { EalArgsError } from '../config/eal_args';
+import { Daemon } from '../daemon/daemon';
+import { Logger } from '../log/logger';
 import { statsJson, statsText } from './stats_format';
 import { CliError, EXIT_OK, EXIT_USAGE } from './exit_codes';
 
@@ -24,15 +23,16 @@ function seconds(value: string): number {
 
 export function runCommand(): Command {
   return new Command('run')
-    .description('start the dataplane from a config file and answer ARP until SIGINT/SIGTERM')
+    .description('start the dataplane, control API and metrics from a config file; run until SIGINT/SIGTERM')
     .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
     .option('--stats-period <seconds>', 'print counters every <seconds> (fractions allowed)', seconds)
     .option('--json', 'print counters as NDJSON, one object per line, on stdout')
     .addHelpText(
       'after',
       `
-Counters are printed at exit, and every --stats-period seconds. Log lines go to stderr,
-counters to stdout.
+Counters are printed on stdout at exit, and every --stats-period seconds. Logs are JSON lines
+on stderr. The control API listens on api.socket (default /run/microarp/microarp.sock) and
+metrics on metrics.listen (default 127.0.0.1:9417).
 
 Examples:
   microarp run --config examples/pcap-responder.yaml
@@ -45,40 +45,29 @@ Examples:
 
 async function run(options: RunOptions): Promise<number> {
   const config = loadConfig(options.config);
-  let ealArgs: string[];
+  const log = new Logger(config.logLevel);
+  let daemon: Daemon;
   try {
-    ealArgs = buildEalArgs(config, {
-      filePrefix: defaultFilePrefix(),
-      freeHugeMb: freeHugepageMb(),
-      cpuCount: cpus().length,
-    });
+    daemon = await Daemon.start(config, log);
   } catch (error) {
     if (error instanceof EalArgsError) throw new CliError(`${options.config}: ${error.message}`, EXIT_USAGE);
+    log.error('start failed', { error: (error as Error).message, code: (error as { code?: string }).code });
     throw error;
   }
+  log.info('started', {
+    config: options.config,
+    ports: config.ports.map((p) => p.name),
+    bindings: config.bindings.length,
+    unknown: config.unknown,
+    file_prefix: daemon.filePrefix,
+    api: daemon.apiAddresses,
+    metrics: daemon.metricsAddress ?? null,
+  });
 
   const print = (final: boolean): void => {
-    const snapshot = dataplane.snapshot();
+    const snapshot = daemon.snapshot();
     process.stdout.write(`${options.json ? statsJson(snapshot, final) : statsText(snapshot, final)}\n`);
   };
-
-  const dataplane = await Dataplane.start(
-    {
-      ealArgs,
-      ports: config.ports.map((p) => ({ name: p.name, device: deviceName(p.device) })),
-      rxDescriptors: config.rxDescriptors,
-      txDescriptors: config.txDescriptors,
-      tableCapacity: config.table.capacity,
-      updateRingSize: config.table.updateRing,
-      unknown: config.unknown,
-    },
-    config.bindings,
-  );
-  process.stderr.write(
-    `microarp: running: ${config.ports.length} port(s), ${config.bindings.length} binding(s), ` +
-      `unknown targets ${config.unknown === 'flood' ? 'flooded' : 'dropped'}; Ctrl-C to stop\n`,
-  );
-
   const timer = options.statsPeriod ? setInterval(() => print(false), options.statsPeriod * 1000) : undefined;
 
   // Signal listeners do not keep Node's event loop alive; the workers run on their own
@@ -90,8 +79,9 @@ async function run(options: RunOptions): Promise<number> {
   });
   clearInterval(keepAlive);
   if (timer) clearInterval(timer);
-  process.stderr.write(`microarp: ${signal}: stopping\n`);
-  await dataplane.stop();
+  log.info('stopping', { signal });
+  await daemon.stop();
   print(true);
+  log.info('stopped', {});
   return EXIT_OK;
 }

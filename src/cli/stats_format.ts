@@ -2,7 +2,12 @@
 import type { Snapshot } from '../dataplane/dataplane';
 
 export function statsJson(s: Snapshot, final: boolean): string {
-  return JSON.stringify({
+  return JSON.stringify(snapshotObject(s, final));
+}
+
+/** The NDJSON line's object; also what the control API's /v1/stats returns. */
+export function snapshotObject(s: Snapshot, final: boolean): Record<string, unknown> {
+  return {
     time: s.time.toISOString(),
     final,
     ports: s.ports.map((p) => ({
@@ -16,12 +21,13 @@ export function statsJson(s: Snapshot, final: boolean): string {
       rx_errors: p.rxErrors,
       tx_errors: p.txErrors,
       rx_nombuf: p.rxNoMbuf,
+      link: p.link,
     })),
     lcores: s.lcores.map((l) => ({ lcore: l.lcore, ...l.counters, drops: l.drops })),
     counters: s.totals,
     drops: s.drops,
     table: s.table,
-  });
+  };
 }
 
 export function statsText(s: Snapshot, final: boolean): string {

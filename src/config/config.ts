@@ -22,6 +22,29 @@ export interface Config {
   rxDescriptors: number;
   txDescriptors: number;
   bindings: Binding[];
+  api: ApiConfig;
+  /** HOST:PORT for Prometheus' /metrics, or null when turned off. */
+  metricsListen: HostPort | null;
+  /** DPDK's own tools against the running process: the telemetry socket and dpdk-dumpcap. */
+  telemetry: boolean;
+  pdump: boolean;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface ApiConfig {
+  /** Unix socket path, or null for none. */
+  socket: string | null;
+  /** TCP HOST:PORT, or null for none. */
+  listen: HostPort | null;
+  /** Bearer token for TCP; never logged. */
+  token: string | null;
+  /** Reads over TCP without the token (writes always need it). */
+  openReads: boolean;
 }
 
 export const DEFAULTS = {
@@ -33,4 +56,7 @@ export const DEFAULTS = {
   updateRing: 65536,
   rxDescriptors: 1024,
   txDescriptors: 1024,
+  apiSocket: '/run/microarp/microarp.sock',
+  metricsListen: { host: '127.0.0.1', port: 9417 },
+  tokenEnv: 'MICROARP_API_TOKEN',
 };

@@ -68,6 +68,7 @@ export function buildEalArgs(config: Config, ctx: EalArgsContext): string[] {
 
   if (!hasFlag(user, ['--file-prefix'])) args.push('--file-prefix', ctx.filePrefix);
   if (!hasFlag(user, ['--log-level'])) args.push('--log-level', 'lib.eal:notice');
+  if (!config.telemetry && !hasFlag(user, ['--no-telemetry', '--telemetry'])) args.push('--no-telemetry');
 
   const userVdevs = new Set<string>();
   user.forEach((a, i) => {

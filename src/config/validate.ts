@@ -2,7 +2,7 @@
 // stopping at the first, so one run of `check-config` shows all that is wrong.
 import { MAX_VLAN, formatIPv4, macProblem, parseIPv4, parseMac } from '../dataplane/address';
 import type { Binding } from '../dataplane/updates';
-import { DEFAULTS, type Config, type PortConfig, type Workers } from './config';
+import { DEFAULTS, type ApiConfig, type Config, type HostPort, type PortConfig, type Workers } from './config';
 
 export interface ConfigIssue {
   path: string;
@@ -11,8 +11,11 @@ export interface ConfigIssue {
 
 const TOP_KEYS = [
   'eal', 'workers', 'memory_mb', 'hugepages', 'ports', 'unknown', 'table',
-  'rx_descriptors', 'tx_descriptors', 'bindings',
+  'rx_descriptors', 'tx_descriptors', 'bindings', 'api', 'metrics', 'telemetry', 'pdump',
+  'log_level',
 ];
+const API_KEYS = ['socket', 'listen', 'token', 'token_env', 'open_reads'];
+const METRICS_KEYS = ['listen'];
 const TABLE_KEYS = ['capacity', 'update_ring'];
 const PORT_KEYS = ['name', 'device'];
 const BINDING_KEYS = ['ip', 'mac', 'vlan'];
@@ -22,7 +25,7 @@ const PORT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 
 type Raw = Record<string, unknown>;
 
-class Collector {
+export class Collector {
   readonly issues: ConfigIssue[] = [];
   add(path: string, message: string): void {
     this.issues.push({ path, message });
@@ -160,7 +163,66 @@ function bindings(v: unknown, c: Collector): Binding[] {
   return out;
 }
 
-export function validateConfig(raw: unknown): { config?: Config; issues: ConfigIssue[] } {
+function metrics(v: unknown, c: Collector): HostPort | null {
+  if (v === undefined) return DEFAULTS.metricsListen;
+  if (v === false || v === 'off') return null;
+  if (!isObject(v)) {
+    c.add('metrics', 'must be a mapping {listen: HOST:PORT} or off');
+    return DEFAULTS.metricsListen;
+  }
+  unknownKeys(v, METRICS_KEYS, 'metrics', c);
+  const listen = parseHostPort(v.listen, 'metrics.listen', c);
+  return listen === undefined ? DEFAULTS.metricsListen : listen;
+}
+
+/** "HOST:PORT" or "[v6]:PORT"; `off`/false turns the listener off. */
+export function parseHostPort(v: unknown, path: string, c: Collector | null): HostPort | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === false || v === 'off') return null;
+  const m = typeof v === 'string' ? /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]+)):(\d{1,5})$/.exec(v) : null;
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    c?.add(path, `must be HOST:PORT (e.g. 127.0.0.1:9417) or off, got ${JSON.stringify(v)}`);
+    return undefined;
+  }
+  return { host: m[1] ?? m[2]!, port };
+}
+
+function api(v: unknown, c: Collector, env: NodeJS.ProcessEnv): ApiConfig {
+  const raw = v === undefined ? {} : v;
+  if (!isObject(raw)) {
+    c.add('api', 'must be a mapping {socket, listen, token, token_env, open_reads}');
+    return { socket: DEFAULTS.apiSocket, listen: null, token: null, openReads: false };
+  }
+  unknownKeys(raw, API_KEYS, 'api', c);
+  let socket: string | null = DEFAULTS.apiSocket;
+  if (raw.socket === false || raw.socket === 'off') socket = null;
+  else if (typeof raw.socket === 'string' && raw.socket.startsWith('/')) socket = raw.socket;
+  else if (raw.socket !== undefined) c.add('api.socket', 'must be an absolute path or off');
+  const listen = parseHostPort(raw.listen, 'api.listen', c) ?? null;
+  const tokenEnv = typeof raw.token_env === 'string' ? raw.token_env : DEFAULTS.tokenEnv;
+  if (raw.token_env !== undefined && typeof raw.token_env !== 'string') c.add('api.token_env', 'must be a variable name');
+  if (raw.token !== undefined && (typeof raw.token !== 'string' || raw.token.length < 16)) {
+    c.add('api.token', 'must be a string of at least 16 characters');
+  }
+  const token = (typeof raw.token === 'string' ? raw.token : undefined) ?? env[tokenEnv] ?? null;
+  if (listen && !token) {
+    c.add('api.listen', `a TCP API needs a token: set api.token or the ${tokenEnv} environment variable`);
+  }
+  if (raw.open_reads !== undefined && typeof raw.open_reads !== 'boolean') c.add('api.open_reads', 'must be true or false');
+  return { socket, listen, token, openReads: raw.open_reads === true };
+}
+
+function bool(v: unknown, path: string, fallback: boolean, c: Collector): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') {
+    c.add(path, `must be true or false, got ${JSON.stringify(v)}`);
+    return fallback;
+  }
+  return v;
+}
+
+export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): { config?: Config; issues: ConfigIssue[] } {
   const c = new Collector();
   if (!isObject(raw)) {
     c.add('(top)', 'the config must be a mapping with at least a "ports" key');
@@ -186,6 +248,11 @@ export function validateConfig(raw: unknown): { config?: Config; issues: ConfigI
     rxDescriptors: integer(raw.rx_descriptors, 'rx_descriptors', 32, 16384, DEFAULTS.rxDescriptors, c),
     txDescriptors: integer(raw.tx_descriptors, 'tx_descriptors', 32, 16384, DEFAULTS.txDescriptors, c),
     bindings: bindings(raw.bindings, c),
+    api: api(raw.api, c, env),
+    metricsListen: metrics(raw.metrics, c),
+    telemetry: bool(raw.telemetry, 'telemetry', true, c),
+    pdump: bool(raw.pdump, 'pdump', true, c),
+    logLevel: oneOf(raw.log_level, 'log_level', ['debug', 'info', 'warn', 'error'] as const, 'info', c),
   };
   if (config.bindings.length > config.table.capacity) {
     c.add('bindings', `${config.bindings.length} bindings do not fit table.capacity ${config.table.capacity}`);

@@ -12,6 +12,7 @@ export interface AddonConfig {
   tableCapacity: number;
   updateRingSize: number;
   dropUnbound: boolean;
+  pdump: boolean;
 }
 
 export interface AddonLcoreCounters {
@@ -32,6 +33,9 @@ export interface AddonPortStats {
   ierrors: number;
   oerrors: number;
   rxNombuf: number;
+  linkUp: boolean;
+  linkFullDuplex: boolean;
+  linkSpeedMbps: number;
 }
 
 export interface Addon {
@@ -41,7 +45,7 @@ export interface Addon {
   applyUpdates(packed: Uint8Array): Promise<import('./updates').UpdateSummary>;
   counters(): AddonLcoreCounters[];
   portStats(): AddonPortStats[];
-  tableInfo(): { bindings: number; capacity: number; ringDepth: number };
+  tableInfo(): { bindings: number; capacity: number; ringDepth: number; workersRunning: boolean };
   readonly counterNames: readonly string[];
   readonly dropReasonNames: readonly string[];
 }

@@ -23,6 +23,8 @@ export interface DataplaneOptions {
   tableCapacity: number;
   updateRingSize?: number;
   unknown: 'flood' | 'drop';
+  /** Serve dpdk-dumpcap through the pdump library (default true). */
+  pdump?: boolean;
 }
 
 export type CounterValues = Record<CounterName, number>;
@@ -45,6 +47,7 @@ export interface PortCounters {
   rxErrors: number;
   txErrors: number;
   rxNoMbuf: number;
+  link: { up: boolean; speedMbps: number; fullDuplex: boolean };
 }
 
 export interface Snapshot {
@@ -54,6 +57,7 @@ export interface Snapshot {
   totals: CounterValues;
   drops: DropValues;
   table: { bindings: number; capacity: number; ringDepth: number };
+  workersRunning: boolean;
 }
 
 export class DataplaneError extends Error {
@@ -97,6 +101,7 @@ export class Dataplane {
       tableCapacity: options.tableCapacity,
       updateRingSize: options.updateRingSize ?? 65536,
       dropUnbound: options.unknown === 'drop',
+      pdump: options.pdump ?? true,
     };
     started = true;
     callNative(() => addon.init(config));
@@ -175,8 +180,10 @@ export class Dataplane {
       rxErrors: p.ierrors,
       txErrors: p.oerrors,
       rxNoMbuf: p.rxNombuf,
+      link: { up: p.linkUp, speedMbps: p.linkSpeedMbps, fullDuplex: p.linkFullDuplex },
     }));
-    return { time: new Date(), ports, lcores, totals, drops, table: this.addon.tableInfo() };
+    const { workersRunning, ...table } = this.addon.tableInfo();
+    return { time: new Date(), ports, lcores, totals, drops, table, workersRunning };
   }
 
   /** Names the running addon reports, for checking against the generated lists. */

@@ -46,8 +46,13 @@ export interface RunOptions {
 /** Writes `config` (as JSON, which is YAML) and runs the daemon until `until` or timeout. */
 export async function runDaemon(dir: TempDir, config: unknown, options: RunOptions = {}): Promise<DaemonResult> {
   const file = dir.file('config.yaml');
-  writeFileSync(file, JSON.stringify(config, null, 2));
+  writeFileSync(file, JSON.stringify(withTestDefaults(dir, config as Record<string, unknown>), null, 2));
   return runCli(['run', '--config', file, '--json', '--stats-period', '0.05', ...(options.extraArgs ?? [])], options);
+}
+
+/** A control socket inside the test's directory and no metrics port, unless the test says. */
+export function withTestDefaults(dir: TempDir, config: Record<string, unknown>): Record<string, unknown> {
+  return { api: { socket: dir.file('api.sock') }, metrics: 'off', ...config };
 }
 
 export function runCli(args: string[], options: RunOptions = {}): Promise<DaemonResult> {

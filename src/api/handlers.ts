@@ -1,0 +1,200 @@
+// The control API's operations. Each validates everything before touching the table, and a
+// write answers only once the dataplane's workers see the change.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { formatIPv4, formatMac } from '../dataplane/address';
+import type { Snapshot } from '../dataplane/dataplane';
+import type { BindingTable, ListFilter, Outcome, WriteOp } from '../table/binding_table';
+import { macToNumber } from '../table/binding_table';
+import { bindingFromObject, FieldError, ipField, macField, prefixField, vlanField } from './binding_input';
+import { ApiError, readJson, sendJson } from './http_util';
+import { parseImport, type ImportFormat } from './import_parser';
+import { snapshotObject } from '../cli/stats_format';
+
+export interface ApiContext {
+  table: BindingTable;
+  snapshot(): Snapshot;
+  ready(): { ready: boolean; reason?: string };
+  audit(who: string, action: string, details: Record<string, unknown>): void;
+}
+
+export interface Request {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: string[];
+  who: string;
+  /** The parsed JSON body, for routes that take one. */
+  body?: unknown;
+}
+
+const IMPORT_CHUNK = 65536;
+
+function field<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof FieldError) throw new ApiError(400, 'INVALID', error.message, error.field);
+    throw error;
+  }
+}
+
+function queryInt(url: URL, name: string, min: number, max: number, fallback: number): number {
+  const raw = url.searchParams.get(name);
+  if (raw === null) return fallback;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= min && n <= max)) throw new ApiError(400, 'INVALID', `${name}: must be an integer from ${min} to ${max}`, name);
+  return n;
+}
+
+function filterFrom(url: URL): ListFilter {
+  const p = url.searchParams;
+  for (const key of p.keys()) {
+    if (!['vlan', 'prefix', 'mac', 'limit', 'cursor'].includes(key)) {
+      throw new ApiError(400, 'INVALID', `${key}: unknown parameter (vlan, prefix, mac, limit, cursor)`, key);
+    }
+  }
+  return field(() => ({
+    vlan: p.has('vlan') ? vlanField(p.get('vlan'), 'vlan') : undefined,
+    prefix: p.has('prefix') ? prefixField(p.get('prefix')) : undefined,
+    mac: p.has('mac') ? macToNumber(macField(p.get('mac'))) : undefined,
+  }));
+}
+
+const STATUS_OF: Partial<Record<Outcome, number>> = {
+  added: 201,
+  replaced: 200,
+  unchanged: 200,
+  removed: 200,
+};
+
+function writeResponse(r: Request, outcome: Outcome, binding: object, previous?: string): void {
+  if (outcome === 'table_full') {
+    throw new ApiError(507, 'TABLE_FULL', 'the binding table is at its capacity (table.capacity)');
+  }
+  if (outcome === 'conflict') {
+    throw new ApiError(409, 'CONFLICT', `already bound to ${previous}; use PUT to replace it`, 'mac', { previous_mac: previous });
+  }
+  if (outcome === 'missing') throw new ApiError(404, 'NOT_FOUND', 'no such binding');
+  sendJson(r.res, STATUS_OF[outcome] ?? 200, { outcome, binding, ...(previous ? { previous_mac: previous } : {}) });
+}
+
+export const handlers = {
+  health(r: Request): void {
+    sendJson(r.res, 200, { status: 'ok' });
+  },
+
+  readiness(r: Request, ctx: ApiContext): void {
+    const state = ctx.ready();
+    sendJson(r.res, state.ready ? 200 : 503, state);
+  },
+
+  stats(r: Request, ctx: ApiContext): void {
+    sendJson(r.res, 200, snapshotObject(ctx.snapshot(), false));
+  },
+
+  ports(r: Request, ctx: ApiContext): void {
+    sendJson(r.res, 200, { ports: ctx.snapshot().ports.map((p) => ({ ...p })) });
+  },
+
+  list(r: Request, ctx: ApiContext): void {
+    const filter = filterFrom(r.url);
+    const limit = queryInt(r.url, 'limit', 1, 10000, 100);
+    const cursor = r.url.searchParams.get('cursor');
+    const after = cursor === null ? undefined : Number(cursor);
+    if (after !== undefined && !Number.isSafeInteger(after)) throw new ApiError(400, 'INVALID', 'cursor: not a cursor from a previous page', 'cursor');
+    const page = ctx.table.list(filter, limit, after);
+    sendJson(r.res, 200, { bindings: page.bindings, total: ctx.table.size, ...(page.next !== undefined ? { next_cursor: String(page.next) } : {}) });
+  },
+
+  get(r: Request, ctx: ApiContext): void {
+    const ip = field(() => ipField(r.params[0]));
+    const vlan = field(() => vlanField(r.url.searchParams.get('vlan') ?? undefined));
+    const binding = ctx.table.get(vlan, ip);
+    if (!binding) throw new ApiError(404, 'NOT_FOUND', `no binding for ${formatIPv4(ip)}${vlan ? ` vlan ${vlan}` : ''}`);
+    sendJson(r.res, 200, binding);
+  },
+
+  async add(r: Request, ctx: ApiContext): Promise<void> {
+    const b = field(() => bindingFromObject(r.body));
+    await writeOne(r, ctx, { op: 'add', ...b });
+  },
+
+  async put(r: Request, ctx: ApiContext): Promise<void> {
+    const ip = field(() => ipField(r.params[0]));
+    const body = r.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new ApiError(400, 'INVALID', 'body: must be a JSON object {mac, vlan?}', 'body');
+    }
+    const fields = body as Record<string, unknown>;
+    for (const key of Object.keys(fields)) {
+      if (key !== 'mac' && key !== 'vlan') throw new ApiError(400, 'INVALID', `${key}: unknown field (expected mac, vlan)`, key);
+    }
+    const mac = field(() => macField(fields.mac));
+    const vlan = field(() => vlanField(fields.vlan ?? r.url.searchParams.get('vlan') ?? undefined));
+    await writeOne(r, ctx, { op: 'upsert', ip, vlan, mac });
+  },
+
+  async remove(r: Request, ctx: ApiContext): Promise<void> {
+    const ip = field(() => ipField(r.params[0]));
+    const vlan = field(() => vlanField(r.url.searchParams.get('vlan') ?? undefined));
+    await writeOne(r, ctx, { op: 'remove', ip, vlan });
+  },
+
+  async importBindings(r: Request, ctx: ApiContext): Promise<void> {
+    const format = (r.url.searchParams.get('format') ?? 'ndjson') as ImportFormat;
+    if (format !== 'ndjson' && format !== 'csv') throw new ApiError(400, 'INVALID', 'format: must be ndjson or csv', 'format');
+    const skipBad = ['1', 'true'].includes(r.url.searchParams.get('skip_bad') ?? '');
+    const parsed = await parseImport(r.req, format);
+    if (parsed.badCount > 0 && !skipBad) {
+      throw new ApiError(400, 'BAD_LINES', `${parsed.badCount} bad line(s); nothing was imported (add skip_bad=true to import the good ones)`, undefined, {
+        rejected: parsed.badCount,
+        errors: parsed.bad,
+      });
+    }
+    const totals = { added: 0, replaced: 0, unchanged: 0, table_full: 0 };
+    for (let start = 0; start < parsed.count; start += IMPORT_CHUNK) {
+      const end = Math.min(parsed.count, start + IMPORT_CHUNK);
+      const ops: WriteOp[] = [];
+      for (let i = start; i < end; i++) {
+        ops.push({ op: 'upsert', ip: parsed.ips[i]!, vlan: parsed.vlans[i]!, mac: parsed.macs.subarray(i * 6, i * 6 + 6) });
+      }
+      const { counts } = await ctx.table.write(ops);
+      totals.added += counts.added;
+      totals.replaced += counts.replaced;
+      totals.unchanged += counts.unchanged;
+      totals.table_full += counts.table_full;
+    }
+    const summary = { lines: parsed.lines, imported: parsed.count - totals.table_full, ...totals, rejected: parsed.badCount, errors: parsed.bad };
+    ctx.audit(r.who, 'bindings.import', { lines: parsed.lines, ...totals, rejected: parsed.badCount });
+    sendJson(r.res, 200, summary);
+  },
+
+  async exportBindings(r: Request, ctx: ApiContext): Promise<void> {
+    const filter = filterFrom(r.url);
+    r.res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    let chunk = '';
+    for (const b of ctx.table.all(filter)) {
+      chunk += `${JSON.stringify(b)}\n`;
+      if (chunk.length >= 65536) {
+        const more = r.res.write(chunk);
+        chunk = '';
+        if (!more) await new Promise((resolve) => r.res.once('drain', resolve));
+        if (r.res.destroyed) return;
+      }
+    }
+    r.res.end(chunk);
+  },
+};
+
+async function writeOne(r: Request, ctx: ApiContext, op: WriteOp): Promise<void> {
+  const result = await ctx.table.write([op], true);
+  const outcome = result.outcomes![0]!;
+  const previous = result.previous![0];
+  const binding = { ip: formatIPv4(op.ip), vlan: op.vlan, ...(op.op !== 'remove' ? { mac: formatMac(op.mac) } : {}) };
+  ctx.audit(r.who, `bindings.${op.op}`, { ...binding, outcome, ...(previous ? { previous_mac: previous } : {}) });
+  writeResponse(r, outcome, binding, previous);
+}
+
+export async function loadBody(r: Request): Promise<void> {
+  r.body = await readJson(r.req);
+}

@@ -1,0 +1,163 @@
+// Prometheus metrics, read from the dataplane at scrape time: each collect() pulls the
+// per-lcore and per-port counters once; no timer copies them in between.
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { HostPort } from '../config/config';
+import type { Snapshot } from '../dataplane/dataplane';
+import { COUNTER_HELP, COUNTER_NAMES, DROP_REASONS } from '../dataplane/counter_names';
+
+export interface MetricsSource {
+  snapshot(): Snapshot;
+  updatesApplied(): number;
+}
+
+type PortField = 'rx' | 'tx' | 'rxBytes' | 'txBytes' | 'rxMissed' | 'rxErrors' | 'txErrors' | 'rxNoMbuf';
+const PORT_COUNTERS: [string, PortField, string][] = [
+  ['microarp_port_rx_packets_total', 'rx', 'Frames received by the port (DPDK ipackets)'],
+  ['microarp_port_tx_packets_total', 'tx', 'Frames sent by the port (DPDK opackets)'],
+  ['microarp_port_rx_bytes_total', 'rxBytes', 'Bytes received by the port (DPDK ibytes)'],
+  ['microarp_port_tx_bytes_total', 'txBytes', 'Bytes sent by the port (DPDK obytes)'],
+  ['microarp_port_rx_missed_total', 'rxMissed', 'Frames the port dropped for lack of RX descriptors (DPDK imissed)'],
+  ['microarp_port_rx_errors_total', 'rxErrors', 'Erroneous frames received (DPDK ierrors)'],
+  ['microarp_port_tx_errors_total', 'txErrors', 'Frames the port failed to send (DPDK oerrors)'],
+  ['microarp_port_rx_nombuf_total', 'rxNoMbuf', 'RX mbuf allocation failures (DPDK rx_nombuf)'],
+];
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly latency: Histogram<string>;
+  private server?: Server;
+  private cached?: { at: number; snapshot: Snapshot };
+  /** Where the server listens, once started. */
+  address?: string;
+
+  constructor(private readonly source: MetricsSource) {
+    const registers = [this.registry];
+    // One snapshot per scrape, shared by every collector of that scrape.
+    const snap = (): Snapshot => {
+      const now = Date.now();
+      if (!this.cached || now - this.cached.at > 100) this.cached = { at: now, snapshot: this.source.snapshot() };
+      return this.cached.snapshot;
+    };
+
+    for (const name of COUNTER_NAMES) {
+      new Counter({
+        name: `microarp_${name}_total`,
+        help: `${COUNTER_HELP[name]}, per worker lcore`,
+        labelNames: ['lcore'],
+        registers,
+        collect() {
+          this.reset();
+          for (const l of snap().lcores) this.inc({ lcore: String(l.lcore) }, l.counters[name]);
+        },
+      });
+    }
+    new Counter({
+      name: 'microarp_dropped_frames_total',
+      help: 'Frames freed instead of sent, per worker lcore and reason',
+      labelNames: ['lcore', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of snap().lcores) {
+          for (const reason of DROP_REASONS) this.inc({ lcore: String(l.lcore), reason }, l.drops[reason]);
+        }
+      },
+    });
+    for (const [name, fieldName, help] of PORT_COUNTERS) {
+      new Counter({
+        name,
+        help,
+        labelNames: ['port'],
+        registers,
+        collect() {
+          this.reset();
+          for (const p of snap().ports) this.inc({ port: p.name }, p[fieldName]);
+        },
+      });
+    }
+    new Gauge({
+      name: 'microarp_port_link_up',
+      help: '1 when the port reports link up',
+      labelNames: ['port'],
+      registers,
+      collect() {
+        for (const p of snap().ports) this.set({ port: p.name }, p.link.up ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'microarp_table_bindings',
+      help: 'Bindings in the table',
+      registers,
+      collect() {
+        this.set(snap().table.bindings);
+      },
+    });
+    new Gauge({
+      name: 'microarp_table_capacity_bindings',
+      help: 'Bindings the table is sized for (table.capacity)',
+      registers,
+      collect() {
+        this.set(snap().table.capacity);
+      },
+    });
+    new Gauge({
+      name: 'microarp_update_ring_depth',
+      help: 'Table updates waiting in the ring for the writer',
+      registers,
+      collect() {
+        this.set(snap().table.ringDepth);
+      },
+    });
+    const updates = this.source;
+    new Counter({
+      name: 'microarp_table_updates_total',
+      help: 'Table updates (adds, replaces, removes) applied through the ring',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(updates.updatesApplied());
+      },
+    });
+    this.latency = new Histogram({
+      name: 'microarp_update_latency_seconds',
+      help: 'Time from submitting a batch of table updates to its being visible to the workers',
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+  }
+
+  observeUpdate(seconds: number): void {
+    this.latency.observe(seconds);
+  }
+
+  async start(listen: HostPort): Promise<void> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('microarp serves /metrics\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (error: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${error.message}\n`),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(listen.port, listen.host, () => resolve());
+    });
+    this.server = server;
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : listen.port;
+    this.address = `http://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}/metrics`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+}
