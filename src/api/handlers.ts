@@ -72,7 +72,7 @@ function writeResponse(r: Request, outcome: Outcome, binding: object, previous?:
     throw new ApiError(507, 'TABLE_FULL', 'the binding table is at its capacity (table.capacity)');
   }
   if (outcome === 'conflict') {
-    throw new ApiError(409, 'CONFLICT', `already bound to ${previous}; use PUT to replace it`, 'mac', { previous_mac: previous });
+    throw new ApiError(409, 'CONFLICT', `already bound to ${previous}; replace it with PUT (CLI: --replace)`, 'mac', { previous_mac: previous });
   }
   if (outcome === 'missing') throw new ApiError(404, 'NOT_FOUND', 'no such binding');
   sendJson(r.res, STATUS_OF[outcome] ?? 200, { outcome, binding, ...(previous ? { previous_mac: previous } : {}) });

@@ -3,25 +3,39 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load';
 import { DataplaneError } from '../dataplane/dataplane';
 import { checkConfigCommand } from './check_config';
+import { bindingsCommand } from './bindings';
+import { portsCommand, statsCommand } from './status';
+import { ApiClientError } from '../api/client';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from './exit_codes';
 import { runCommand } from './run';
 
+/** Commands added with addCommand() inherit no settings: apply ours to the whole tree. */
+function everywhere(command: Command): Command {
+  command.exitOverride().showHelpAfterError();
+  command.commands.forEach(everywhere);
+  return command;
+}
+
 export function program(): Command {
-  return new Command('microarp')
+  return everywhere(new Command('microarp')
     .description('DPDK ARP responder: answers ARP requests from an authoritative (VLAN, IP) -> MAC table')
     .version(require('../../../package.json').version as string)
     .addCommand(runCommand())
     .addCommand(checkConfigCommand())
+    .addCommand(bindingsCommand())
+    .addCommand(statsCommand())
+    .addCommand(portsCommand())
     .addHelpText(
       'after',
       `
-Exit codes: 0 ok, 1 runtime error, 2 usage or invalid config (nothing started).
+Exit codes: 0 ok, 1 runtime error (daemon unreachable, not found, conflict, refused),
+2 usage or validation error (bad argument, invalid config, bad import lines: nothing changed).
 
-Example:
-  microarp run --config examples/pcap-responder.yaml --stats-period 1`,
-    )
-    .exitOverride()
-    .showHelpAfterError();
+Examples:
+  microarp run --config examples/pcap-responder.yaml --stats-period 1
+  microarp bindings add 10.0.0.7 02:00:00:00:00:07
+  microarp stats`,
+    ));
 }
 
 export function reportError(error: unknown): number {
@@ -35,6 +49,12 @@ export function reportError(error: unknown): number {
   if (error instanceof CliError) {
     process.stderr.write(`microarp: ${error.message}\n`);
     return error.exitCode;
+  }
+  if (error instanceof ApiClientError) {
+    process.stderr.write(`microarp: ${error.message}\n`);
+    // The daemon refused what we sent (bad field, bad lines): a usage error. Anything else
+    // (not running, not found, conflict, no room, no token) is a runtime error.
+    return error.status === 400 || error.status === 413 ? EXIT_USAGE : EXIT_RUNTIME;
   }
   if (error instanceof DataplaneError) {
     process.stderr.write(`microarp: ${error.message} [${error.code}]\n`);
