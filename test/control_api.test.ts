@@ -1,0 +1,258 @@
+// The control API of a running daemon: every operation, every validation error, the token on
+// TCP, concurrent writers, and a bulk import of 1,000,000 bindings answered on real frames.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { ApiClient, readResponse } from '../src/api/client';
+import { REPO, TempDir } from './helpers/daemon';
+import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
+import { NetnsPeer } from './helpers/netns';
+
+const TOKEN = 'test-token-0123456789abcdef';
+
+describe('control API', () => {
+  const dir = new TempDir();
+  const peer = new NetnsPeer('10.79.0.1/24');
+  let daemon: LiveDaemon;
+  let unix: ApiClient;
+  let tcp: ApiClient;
+  let tcpNoToken: ApiClient;
+
+  before(async () => {
+    peer.create();
+    daemon = await startDaemon(dir, {
+      ports: [{ name: 'vm', device: `net_af_packet0,iface=${peer.hostIf}` }],
+      table: { capacity: 1_100_000 },
+      bindings: [{ ip: '10.79.0.7', mac: '02:79:00:00:00:07' }],
+      api: { socket: dir.file('api.sock'), listen: '127.0.0.1:0', token: TOKEN },
+    });
+    const url = daemon.started.api.find((a) => a.startsWith('http://'))!;
+    unix = new ApiClient({ socket: daemon.socket });
+    tcp = new ApiClient({ url, token: TOKEN });
+    tcpNoToken = new ApiClient({ url });
+  });
+
+  after(async () => {
+    const { code } = await daemon.stop();
+    assert.equal(code, 0);
+    peer.remove();
+    dir.remove();
+  });
+
+  it('serves health and readiness', async () => {
+    assert.deepEqual((await unix.call('GET', '/healthz')).body, { status: 'ok' });
+    const ready = await tcpNoToken.call('GET', '/readyz');
+    assert.equal(ready.status, 200);
+    assert.deepEqual(ready.body, { ready: true });
+  });
+
+  it('adds, refuses a conflicting add, replaces, reads and deletes one binding', async () => {
+    const add = await unix.call('POST', '/v1/bindings', { ip: '10.79.1.1', mac: '02:79:01:00:00:01' });
+    assert.equal(add.status, 201);
+    assert.deepEqual(add.body, { outcome: 'added', binding: { ip: '10.79.1.1', vlan: 0, mac: '02:79:01:00:00:01' } });
+    const again = await unix.call('POST', '/v1/bindings', { ip: '10.79.1.1', mac: '02:79:01:00:00:01' });
+    assert.equal(again.status, 200);
+    assert.equal((again.body as { outcome: string }).outcome, 'unchanged');
+    const conflict = await unix.call('POST', '/v1/bindings', { ip: '10.79.1.1', mac: '02:79:01:00:00:02' });
+    assert.equal(conflict.status, 409);
+    assert.equal((conflict.body as { previous_mac: string }).previous_mac, '02:79:01:00:00:01');
+    const put = await unix.call('PUT', '/v1/bindings/10.79.1.1', { mac: '02:79:01:00:00:02' });
+    assert.equal(put.status, 200);
+    assert.equal((put.body as { outcome: string }).outcome, 'replaced');
+    const tagged = await unix.call('PUT', '/v1/bindings/10.79.1.1', { mac: '02:79:01:00:00:03', vlan: 12 });
+    assert.equal(tagged.status, 201);
+    assert.deepEqual((await unix.call('GET', '/v1/bindings/10.79.1.1')).body, { ip: '10.79.1.1', mac: '02:79:01:00:00:02', vlan: 0 });
+    assert.deepEqual((await unix.call('GET', '/v1/bindings/10.79.1.1?vlan=12')).body, { ip: '10.79.1.1', mac: '02:79:01:00:00:03', vlan: 12 });
+    assert.equal((await unix.call('DELETE', '/v1/bindings/10.79.1.1?vlan=12')).status, 200);
+    assert.equal((await unix.call('DELETE', '/v1/bindings/10.79.1.1?vlan=12')).status, 404);
+    assert.equal((await unix.call('GET', '/v1/bindings/10.79.1.1?vlan=12')).status, 404);
+    assert.equal((await unix.call('DELETE', '/v1/bindings/10.79.1.1')).status, 200);
+  });
+
+  it('answers every bad request with a 4xx that names the field, and changes nothing', async () => {
+    const before = (await unix.call('GET', '/v1/stats')).body as { table: { bindings: number } };
+    const cases: [string, string, unknown, number, string | undefined][] = [
+      ['POST', '/v1/bindings', { ip: '10.0.0.256', mac: '02:00:00:00:00:01' }, 400, 'ip'],
+      ['POST', '/v1/bindings', { ip: '10.0.0.1', mac: '02:00:00:00:01' }, 400, 'mac'],
+      ['POST', '/v1/bindings', { ip: '10.0.0.1', mac: 'ff:ff:ff:ff:ff:ff' }, 400, 'mac'],
+      ['POST', '/v1/bindings', { ip: '10.0.0.1', mac: '00:00:00:00:00:00' }, 400, 'mac'],
+      ['POST', '/v1/bindings', { ip: '10.0.0.1', mac: '02:00:00:00:00:01', vlan: 4095 }, 400, 'vlan'],
+      ['POST', '/v1/bindings', { ip: '10.0.0.1', mac: '02:00:00:00:00:01', vlan: 'ten' }, 400, 'vlan'],
+      ['POST', '/v1/bindings', { ip: '10.0.0.1', mac: '02:00:00:00:00:01', colour: 1 }, 400, 'colour'],
+      ['POST', '/v1/bindings', [1, 2], 400, 'body'],
+      ['PUT', '/v1/bindings/10.0.0.1', { vlan: 3 }, 400, 'mac'],
+      ['PUT', '/v1/bindings/not-an-ip', { mac: '02:00:00:00:00:01' }, 400, 'ip'],
+      ['DELETE', '/v1/bindings/10.0.0.1?vlan=99999', undefined, 400, 'vlan'],
+      ['GET', '/v1/bindings?prefix=10.0.0.1/24', undefined, 400, 'prefix'],
+      ['GET', '/v1/bindings?prefix=10.0.0.0/33', undefined, 400, 'prefix'],
+      ['GET', '/v1/bindings?limit=0', undefined, 400, 'limit'],
+      ['GET', '/v1/bindings?cursor=abc', undefined, 400, 'cursor'],
+      ['GET', '/v1/bindings?sort=ip', undefined, 400, 'sort'],
+      ['GET', '/v1/bindings?mac=zz', undefined, 400, 'mac'],
+      ['GET', '/v1/nothing', undefined, 404, undefined],
+      ['PATCH', '/v1/bindings', undefined, 405, undefined],
+    ];
+    for (const [method, path, body, status, fieldName] of cases) {
+      const r = await unix.call(method, path, body);
+      const error = (r.body as { error: { field?: string; message: string } }).error;
+      assert.equal(r.status, status, `${method} ${path} ${JSON.stringify(body)} -> ${r.status} ${JSON.stringify(r.body)}`);
+      assert.equal(error.field, fieldName, `${method} ${path}: ${error.message}`);
+      assert.ok(error.message.length > 5);
+    }
+    const raw = await readResponse(await unix.raw('POST', '/v1/bindings', '{"ip": "10.0.0.1",', { 'content-type': 'application/json' }));
+    assert.equal(raw.status, 400);
+    assert.equal((raw.body as { error: { field: string } }).error.field, 'body');
+    const huge = await readResponse(await unix.raw('POST', '/v1/bindings', 'x'.repeat(100_000)));
+    assert.equal(huge.status, 413);
+    const afterStats = (await unix.call('GET', '/v1/stats')).body as { table: { bindings: number } };
+    assert.equal(afterStats.table.bindings, before.table.bindings);
+  });
+
+  it('on TCP, refuses writes and reads without a valid token (401) and accepts them with it', async () => {
+    const body = { ip: '10.79.2.1', mac: '02:79:02:00:00:01' };
+    assert.equal((await tcpNoToken.call('POST', '/v1/bindings', body)).status, 401);
+    const wrong = new ApiClient({ url: daemon.started.api.find((a) => a.startsWith('http'))!, token: `${TOKEN}x` });
+    assert.equal((await wrong.call('POST', '/v1/bindings', body)).status, 401);
+    assert.equal((await tcpNoToken.call('GET', '/v1/bindings')).status, 401);
+    assert.equal((await tcpNoToken.call('GET', '/v1/stats')).status, 401);
+    assert.equal((await unix.call('GET', '/v1/bindings/10.79.2.1')).status, 404, 'refused writes changed nothing');
+    assert.equal((await tcp.call('POST', '/v1/bindings', body)).status, 201);
+    assert.equal((await tcp.call('GET', '/v1/bindings/10.79.2.1')).status, 200);
+    assert.equal((await tcp.call('DELETE', '/v1/bindings/10.79.2.1')).status, 200);
+    assert.doesNotMatch(daemon.logs(), new RegExp(TOKEN), 'the token is never logged');
+    assert.match(daemon.logs(), /"msg":"api request refused: no valid token","who":"tcp:127\.0\.0\.1"/);
+  });
+
+  it('keeps every write of concurrent writers, and the last write to one IP wins consistently', async () => {
+    const distinct = Array.from({ length: 40 }, (_, i) =>
+      (i % 2 ? unix : tcp).call('PUT', `/v1/bindings/10.79.3.${i + 1}`, { mac: `02:79:03:00:00:${(i + 1).toString(16).padStart(2, '0')}` }),
+    );
+    const same = Array.from({ length: 20 }, (_, i) =>
+      unix.call('PUT', '/v1/bindings/10.79.4.1', { mac: `02:79:04:00:00:${(i + 1).toString(16).padStart(2, '0')}` }),
+    );
+    const results = await Promise.all([...distinct, ...same]);
+    for (const r of results) assert.ok(r.status === 200 || r.status === 201, JSON.stringify(r.body));
+    const list = (await unix.call('GET', '/v1/bindings?prefix=10.79.3.0/24&limit=1000')).body as { bindings: unknown[] };
+    assert.equal(list.bindings.length, 40);
+    const one = (await unix.call('GET', '/v1/bindings/10.79.4.1')).body as { mac: string };
+    const replaced = same.length - 1;
+    const outcomes = results.slice(40).map((r) => (r.body as { outcome: string }).outcome);
+    assert.equal(outcomes.filter((o) => o === 'added').length, 1);
+    assert.equal(outcomes.filter((o) => o === 'replaced').length, replaced);
+    assert.match(one.mac, /^02:79:04:00:00:/);
+  });
+
+  it('lists with VLAN, prefix and MAC filters, and pages through everything in order', async () => {
+    const lines = [];
+    for (let i = 0; i < 300; i++) lines.push(JSON.stringify({ ip: `10.80.${i >> 8}.${i & 255}`, mac: `02:80:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, vlan: i % 3 }));
+    const imported = await readResponse(await unix.raw('POST', '/v1/bindings/import', `${lines.join('\n')}\n`));
+    assert.equal(imported.status, 200, JSON.stringify(imported.body));
+    assert.equal((imported.body as { added: number }).added, 300);
+
+    const vlan1 = (await unix.call('GET', '/v1/bindings?vlan=1&prefix=10.80.0.0/16&limit=10000')).body as { bindings: { vlan: number }[] };
+    assert.equal(vlan1.bindings.length, 100);
+    assert.ok(vlan1.bindings.every((b) => b.vlan === 1));
+    const prefix = (await unix.call('GET', '/v1/bindings?prefix=10.80.1.0/24&limit=10000')).body as { bindings: { ip: string }[] };
+    assert.equal(prefix.bindings.length, 300 - 256);
+    const byMac = (await unix.call('GET', '/v1/bindings?mac=02:80:00:00:00:05')).body as { bindings: { ip: string; vlan: number }[] };
+    assert.deepEqual(byMac.bindings, [{ ip: '10.80.0.5', mac: '02:80:00:00:00:05', vlan: 2 }]);
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = (await unix.call('GET', `/v1/bindings?prefix=10.80.0.0/16&limit=33${cursor ? `&cursor=${cursor}` : ''}`)).body as { bindings: { ip: string; vlan: number }[]; next_cursor?: string };
+      seen.push(...page.bindings.map((b) => `${b.vlan}/${b.ip}`));
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor);
+    assert.equal(seen.length, 300);
+    assert.equal(new Set(seen).size, 300);
+    assert.ok(pages >= 10);
+    const order = seen.map((k) => k.split('/')).map(([v, ip]) => Number(v) * 2 ** 32 + ip!.split('.').reduce((a, o) => a * 256 + Number(o), 0));
+    assert.deepEqual(order, [...order].sort((a, b) => a - b));
+  });
+
+  it('rejects a whole import with bad lines, reporting each line, unless skip_bad', async () => {
+    const before = ((await unix.call('GET', '/v1/stats')).body as { table: { bindings: number } }).table.bindings;
+    const body = [
+      '{"ip": "10.81.0.1", "mac": "02:81:00:00:00:01"}',
+      '{"ip": "10.81.0.2", "mac": "nope"}',
+      'not json',
+      '',
+      '{"ip": "10.81.0.4", "mac": "02:81:00:00:00:04", "vlan": 5000}',
+      '{"ip": "10.81.0.5", "mac": "02:81:00:00:00:05"}',
+    ].join('\n');
+    const refused = await readResponse(await unix.raw('POST', '/v1/bindings/import', body));
+    assert.equal(refused.status, 400);
+    const r = refused.body as { rejected: number; errors: { line: number; message: string }[] };
+    assert.equal(r.rejected, 3);
+    assert.deepEqual(r.errors.map((e) => e.line), [2, 3, 5]);
+    assert.match(r.errors[0]!.message, /^mac:/);
+    assert.match(r.errors[2]!.message, /^vlan:/);
+    assert.equal(((await unix.call('GET', '/v1/stats')).body as { table: { bindings: number } }).table.bindings, before, 'nothing applied');
+
+    const skipped = await readResponse(await unix.raw('POST', '/v1/bindings/import?skip_bad=true', body));
+    assert.equal(skipped.status, 200);
+    assert.deepEqual({ ...(skipped.body as object), errors: undefined }, { lines: 6, imported: 2, added: 2, replaced: 0, unchanged: 0, table_full: 0, rejected: 3, errors: undefined });
+    const csv = await readResponse(await unix.raw('POST', '/v1/bindings/import?format=csv', 'ip,mac,vlan\n10.81.1.1,02:81:01:00:00:01,7\n'));
+    assert.equal((csv.body as { added: number }).added, 1);
+    assert.deepEqual((await unix.call('GET', '/v1/bindings/10.81.1.1?vlan=7')).body, { ip: '10.81.1.1', mac: '02:81:01:00:00:01', vlan: 7 });
+  });
+
+  it('reports counters and ports with link state', async () => {
+    const stats = (await unix.call('GET', '/v1/stats')).body as { counters: Record<string, number>; drops: Record<string, number>; lcores: unknown[]; time: string };
+    assert.ok('replies_sent' in stats.counters);
+    assert.ok('arp_bad_htype' in stats.drops);
+    assert.equal(stats.lcores.length, 1);
+    assert.ok(!Number.isNaN(Date.parse(stats.time)));
+    const ports = (await unix.call('GET', '/v1/ports')).body as { ports: { name: string; link: { up: boolean } }[] };
+    assert.equal(ports.ports[0]!.name, 'vm');
+    assert.equal(ports.ports[0]!.link.up, true);
+  });
+
+  it('imports 1,000,000 bindings in one stream, exports them, and answers a sample on real frames', async (t) => {
+    const N = 1_000_000;
+    const ipOf = (i: number): string => `11.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    const macOf = (i: number): string => `02:11:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+    function* lines(): Generator<string> {
+      const CHUNK = 10000;
+      for (let i = 0; i < N; i += CHUNK) {
+        let s = '';
+        for (let j = i; j < Math.min(N, i + CHUNK); j++) s += `{"ip":"${ipOf(j)}","mac":"${macOf(j)}"}\n`;
+        yield s;
+      }
+    }
+    const started = Date.now();
+    const res = await readResponse(await unix.raw('POST', '/v1/bindings/import', Readable.from(lines())));
+    const seconds = (Date.now() - started) / 1000;
+    t.diagnostic(`imported ${N} bindings through the API in ${seconds.toFixed(2)} s`);
+    assert.equal(res.status, 200, JSON.stringify(res.body).slice(0, 500));
+    assert.equal((res.body as { added: number }).added, N);
+
+    const stats = (await unix.call('GET', '/v1/stats')).body as { table: { bindings: number } };
+    const list = (await unix.call('GET', '/v1/bindings?limit=1')).body as { total: number };
+    assert.equal(stats.table.bindings, list.total, 'the dataplane and the API agree on the count');
+    assert.ok(stats.table.bindings >= N);
+
+    const exported = await unix.raw('GET', '/v1/bindings/export');
+    let count = 0;
+    let rest = '';
+    for await (const chunk of exported) {
+      const parts = (rest + (chunk as Buffer).toString()).split('\n');
+      rest = parts.pop()!;
+      count += parts.length;
+    }
+    assert.equal(count, list.total);
+
+    const sample = Array.from({ length: 200 }, (_, k) => (k * 4999 + 17) % N);
+    const targets = dir.file('targets.txt');
+    writeFileSync(targets, sample.map(ipOf).join('\n'));
+    const q = peer.exec('/usr/bin/python3', [join(REPO, 'test/fixtures/arp_query.py'), peer.peerIf, targets], 60000);
+    assert.equal(q.status, 0, q.stderr);
+    const answers = JSON.parse(q.stdout) as Record<string, string>;
+    for (const i of sample) assert.equal(answers[ipOf(i)], macOf(i), `reply for ${ipOf(i)}`);
+  });
+});
