@@ -23,6 +23,7 @@ export interface DaemonResult {
   signal: NodeJS.Signals | null;
   stats: StatsLine[];
   final?: StatsLine;
+  stdout: string;
   stderr: string;
 }
 
@@ -41,6 +42,7 @@ export interface RunOptions {
   until?: (s: StatsLine) => boolean;
   timeoutMs?: number;
   extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Writes `config` (as JSON, which is YAML) and runs the daemon until `until` or timeout. */
@@ -57,9 +59,13 @@ export function withTestDefaults(dir: TempDir, config: Record<string, unknown>):
 
 export function runCli(args: string[], options: RunOptions = {}): Promise<DaemonResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
     const stats: StatsLine[] = [];
     let stderr = '';
+    let stdout = '';
     let buffered = '';
     let stopping = false;
     const stop = (): void => {
@@ -70,12 +76,13 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<Daemon
     };
     const timer = setTimeout(stop, options.timeoutMs ?? 20000);
     child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
       buffered += chunk.toString();
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
-        if (!line.startsWith('{')) continue;
+        if (!line.startsWith('{"time"')) continue;
         const s = JSON.parse(line) as StatsLine;
         stats.push(s);
         if (!s.final && options.until?.(s)) stop();
@@ -85,7 +92,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<Daemon
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stats, final: stats.find((s) => s.final), stderr });
+      resolve({ code, signal, stats, final: stats.find((s) => s.final), stdout, stderr });
     });
   });
 }
