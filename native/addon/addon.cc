@@ -50,8 +50,23 @@ bool read_config(const Napi::Object& o, DataplaneConfig& config) {
     if (!p.IsObject()) return false;
     Napi::Object port = p.As<Napi::Object>();
     if (!port.Get("name").IsString() || !port.Get("device").IsString()) return false;
-    config.ports.push_back(PortSpec{port.Get("name").As<Napi::String>().Utf8Value(),
-                                    port.Get("device").As<Napi::String>().Utf8Value()});
+    PortSpec spec;
+    spec.name = port.Get("name").As<Napi::String>().Utf8Value();
+    spec.device = port.Get("device").As<Napi::String>().Utf8Value();
+    const std::string mode = port.Get("mode").IsString() ? port.Get("mode").As<Napi::String>().Utf8Value() : "all";
+    spec.policy.mode = mode == "access" ? PortMode::access : mode == "trunk" ? PortMode::trunk : PortMode::all;
+    spec.policy.access_vlan = static_cast<uint16_t>(get_u32(port, "vlan", 0));
+    spec.policy.native_vlan = static_cast<uint16_t>(get_u32(port, "nativeVlan", 0));
+    if (port.Get("vlans").IsArray()) {
+      Napi::Array vlans = port.Get("vlans").As<Napi::Array>();
+      for (uint32_t v = 0; v < vlans.Length(); v++) {
+        if (!vlans.Get(v).IsNumber()) return false;
+        spec.policy.allow(static_cast<uint16_t>(vlans.Get(v).As<Napi::Number>().Uint32Value() & 0xFFF));
+      }
+    }
+    spec.admin_up = !port.Get("adminUp").IsBoolean() || port.Get("adminUp").ToBoolean().Value();
+    spec.responder_on = !port.Get("responder").IsBoolean() || port.Get("responder").ToBoolean().Value();
+    config.ports.push_back(spec);
   }
   config.rx_descriptors = static_cast<uint16_t>(get_u32(o, "rxDescriptors", 1024));
   config.tx_descriptors = static_cast<uint16_t>(get_u32(o, "txDescriptors", 1024));
@@ -60,6 +75,8 @@ bool read_config(const Napi::Object& o, DataplaneConfig& config) {
   config.update_ring_size = get_u32(o, "updateRingSize", 1u << 16);
   config.drop_unbound = o.Get("dropUnbound").ToBoolean().Value();
   config.enable_pdump = !o.Get("pdump").IsBoolean() || o.Get("pdump").ToBoolean().Value();
+  config.fdb_capacity = get_u32(o, "fdbCapacity", 1u << 16);
+  config.fdb_aging_seconds = get_u32(o, "fdbAgingSeconds", 300);
   return true;
 }
 
@@ -185,6 +202,9 @@ Napi::Value PortStatsValue(const Napi::CallbackInfo& info) {
     o.Set("linkUp", s.link_up);
     o.Set("linkFullDuplex", s.link_full_duplex);
     o.Set("linkSpeedMbps", double(s.link_speed_mbps));
+    const bool up = g_dataplane.initialised() && i < g_dataplane.port_count();
+    o.Set("adminUp", up ? g_dataplane.admin_up(i) : false);
+    o.Set("responder", up ? g_dataplane.responder_on(i) : false);
     out.Set(i++, o);
   }
   return out;
@@ -198,6 +218,47 @@ Napi::Value TableInfo(const Napi::CallbackInfo& info) {
   o.Set("ringDepth", double(g_dataplane.update_ring_depth()));
   o.Set("workersRunning", g_dataplane.workers_running());
   return o;
+}
+
+Napi::Value SetPortFlag(const Napi::CallbackInfo& info, bool admin) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsBoolean())
+    return throw_type(env, "expects (portIndex: number, value: boolean)");
+  if (!g_dataplane.initialised())
+    return throw_status(env, Status::error("NOT_STARTED", "the dataplane is not running"));
+  const size_t index = info[0].As<Napi::Number>().Uint32Value();
+  const bool value = info[1].ToBoolean().Value();
+  const bool ok = admin ? g_dataplane.set_admin_up(index, value) : g_dataplane.set_responder(index, value);
+  if (!ok) return throw_status(env, Status::error("NO_PORT", "no port with that index"));
+  return env.Undefined();
+}
+
+Napi::Value SetPortAdmin(const Napi::CallbackInfo& info) { return SetPortFlag(info, true); }
+Napi::Value SetPortResponder(const Napi::CallbackInfo& info) { return SetPortFlag(info, false); }
+
+Napi::Value FdbInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const FdbCounters c = g_dataplane.fdb().counters();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("entries", double(c.entries));
+  o.Set("learned", double(c.learned));
+  o.Set("moved", double(c.moved));
+  o.Set("aged", double(c.aged));
+  o.Set("overflow", double(c.overflow));
+  o.Set("eventsLost", double(c.events_lost));
+  return o;
+}
+
+// Drains up to 4096 FDB events into a Uint8Array of 16-byte FdbEvent records (layout in
+// native/core/fdb_entry.h); TypeScript decodes them.
+Napi::Value DrainFdbEvents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr unsigned kMax = 4096;
+  rte_ring* ring = g_dataplane.initialised() ? g_dataplane.fdb().event_ring() : nullptr;
+  if (ring == nullptr) return Napi::Uint8Array::New(env, 0);
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, kMax * sizeof(FdbEvent));
+  const unsigned n = rte_ring_sc_dequeue_burst_elem(ring, out.Data(), sizeof(FdbEvent), kMax, nullptr);
+  return Napi::Uint8Array::New(env, n * sizeof(FdbEvent), out.ArrayBuffer(), 0);
 }
 
 Napi::Value Names(Napi::Env env, const char* const* names, size_t first, size_t count) {
@@ -214,6 +275,10 @@ Napi::Object RegisterModule(Napi::Env env, Napi::Object exports) {
   exports.Set("counters", Napi::Function::New(env, Counters));
   exports.Set("portStats", Napi::Function::New(env, PortStatsValue));
   exports.Set("tableInfo", Napi::Function::New(env, TableInfo));
+  exports.Set("setPortAdmin", Napi::Function::New(env, SetPortAdmin));
+  exports.Set("setPortResponder", Napi::Function::New(env, SetPortResponder));
+  exports.Set("fdbInfo", Napi::Function::New(env, FdbInfo));
+  exports.Set("drainFdbEvents", Napi::Function::New(env, DrainFdbEvents));
   exports.Set("counterNames", Names(env, kCounterNames, 0, kCounterCount));
   exports.Set("dropReasonNames", Names(env, kDropReasonNames, 1, kDropSlots));
   // Workers still polling when the process exits would fault: stop them first.

@@ -6,7 +6,12 @@
 
 namespace microarp {
 
-enum class UpdateOp : uint8_t { upsert = 1, remove = 2 };
+enum class UpdateOp : uint8_t {
+  upsert = 1,          // binding (vlan, ip) -> mac
+  remove = 2,          // binding (vlan, ip)
+  fdb_static_add = 3,  // FDB (vlan, mac) -> port, never aged; the port index rides in ip_be
+  fdb_remove = 4,      // FDB (vlan, mac)
+};
 
 // Filled in by the writer only; the submitter reads it after it has seen every record of its
 // batch applied (an acquire on the writer's applied count), so plain fields are enough.
@@ -34,7 +39,7 @@ static_assert(sizeof(UpdateRecord) == 24, "ring element size must stay a multipl
 //   [0]    op (1 = upsert, 2 = remove)
 //   [1]    reserved (0)
 //   [2..3] vlan, little endian
-//   [4..7] IPv4 in network byte order
+//   [4..7] IPv4 in network byte order (FDB ops: the port index, little endian)
 //   [8..13] MAC (ignored for remove)
 //   [14..15] reserved (0)
 constexpr unsigned kPackedUpdateSize = 16;

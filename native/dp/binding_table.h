@@ -30,6 +30,8 @@ class BindingTable {
   void register_reader(uint32_t reader_id);
   void unregister_reader(uint32_t reader_id);
   void quiescent(uint32_t reader_id) { rte_rcu_qsbr_quiescent(qsbr_, reader_id); }
+  // The QSBR variable, shared with the FDB: one quiescent report covers both tables.
+  rte_rcu_qsbr* qsbr() const { return qsbr_; }
   // Looks up `n` keys (n <= RTE_HASH_LOOKUP_BULK_MAX); bit i of the result is set on a hit
   // and then macs[i] holds the packed MAC.
   uint64_t lookup_bulk(const BindingKey* keys[], uint32_t n, uint64_t macs[]) const;

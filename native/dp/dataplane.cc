@@ -70,10 +70,29 @@ Status Dataplane::init(const DataplaneConfig& config) {
     return status;
   }
 
-  writer_ = std::make_unique<TableWriter>(table_);
+  status = fdb_.create(config.fdb_capacity, config.fdb_aging_seconds, table_.qsbr(),
+                       static_cast<uint32_t>(lcores.size()), socket);
+  if (!status.ok()) {
+    table_.destroy();
+    close_ports(ports_);
+    eal_cleanup();
+    return status;
+  }
+
+  port_count_ = ports_.size();
+  runtime_ = std::make_unique<PortRuntime[]>(port_count_);
+  for (size_t p = 0; p < port_count_; p++) {
+    runtime_[p].port_id = ports_[p].port_id;
+    runtime_[p].policy = config.ports[p].policy;
+    runtime_[p].admin_up.store(config.ports[p].admin_up);
+    runtime_[p].responder_on.store(config.ports[p].responder_on);
+  }
+
+  writer_ = std::make_unique<TableWriter>(table_, fdb_);
   status = writer_->start("microarp_updates", config.update_ring_size, socket);
   if (!status.ok()) {
     writer_.reset();
+    fdb_.destroy();
     table_.destroy();
     close_ports(ports_);
     eal_cleanup();
@@ -85,10 +104,13 @@ Status Dataplane::init(const DataplaneConfig& config) {
     auto ctx = std::make_unique<WorkerContext>();
     ctx->index = static_cast<uint32_t>(i);
     ctx->lcore_id = lcores[i];
-    ctx->port_count = static_cast<uint16_t>(ports_.size());
-    for (size_t p = 0; p < ports_.size(); p++) ctx->port_ids[p] = ports_[p].port_id;
+    ctx->port_count = static_cast<uint16_t>(port_count_);
+    ctx->ports = runtime_.get();
     ctx->drop_unbound = config.drop_unbound;
     ctx->table = &table_;
+    ctx->fdb = &fdb_;
+    ctx->learn_ring = fdb_.learn_ring(static_cast<uint32_t>(i));
+    ctx->pool = pool_;
     ctx->stats = &stats_[i];
     ctx->running = &running_;
     workers_.push_back(std::move(ctx));
@@ -121,6 +143,7 @@ void Dataplane::stop() {
   writer_->stop();
   final_port_stats_ = port_stats();
   close_ports(ports_);
+  fdb_.destroy();  // before the table: its RCU state is the table's
   table_.destroy();
   writer_.reset();
   // workers_ and stats_ stay: the final counters are read after the stop.
@@ -130,6 +153,18 @@ void Dataplane::stop() {
   pdump_ = false;
   eal_cleanup();
   initialised_ = false;
+}
+
+bool Dataplane::set_admin_up(size_t index, bool up) {
+  if (index >= port_count_) return false;
+  runtime_[index].admin_up.store(up, std::memory_order_relaxed);
+  return true;
+}
+
+bool Dataplane::set_responder(size_t index, bool on) {
+  if (index >= port_count_) return false;
+  runtime_[index].responder_on.store(on, std::memory_order_relaxed);
+  return true;
 }
 
 std::vector<PortStats> Dataplane::port_stats() const {

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "binding_table.h"
+#include "fdb.h"
+#include "port_runtime.h"
 #include "lcore_stats.h"
 #include "ports.h"
 #include "status.h"
@@ -30,6 +32,8 @@ struct DataplaneConfig {
   bool drop_unbound = false;
   // Serve dpdk-dumpcap/dpdk-pdump (secondary processes) through the pdump library.
   bool enable_pdump = true;
+  uint32_t fdb_capacity = 1u << 16;
+  uint32_t fdb_aging_seconds = 300;  // 0: learned entries never age
 };
 
 struct PortStats {
@@ -62,6 +66,13 @@ class Dataplane {
   TableWriter& writer() { return *writer_; }
   uint32_t update_ring_depth() const { return writer_ ? writer_->ring_depth() : 0; }
   const BindingTable& table() const { return table_; }
+  Fdb& fdb() { return fdb_; }
+  size_t port_count() const { return port_count_; }
+  // Live per-port switches; false if `index` names no port.
+  bool set_admin_up(size_t index, bool up);
+  bool set_responder(size_t index, bool on);
+  bool admin_up(size_t index) const { return runtime_[index].admin_up.load(); }
+  bool responder_on(size_t index) const { return runtime_[index].responder_on.load(); }
 
   size_t worker_count() const { return workers_.size(); }
   unsigned worker_lcore(size_t i) const { return workers_[i]->lcore_id; }
@@ -75,6 +86,9 @@ class Dataplane {
   std::vector<OpenPort> ports_;
   std::vector<PortStats> final_port_stats_;  // taken just before the ports close
   BindingTable table_;
+  Fdb fdb_;
+  std::unique_ptr<PortRuntime[]> runtime_;
+  size_t port_count_ = 0;
   std::unique_ptr<TableWriter> writer_;
   std::vector<std::unique_ptr<WorkerContext>> workers_;
   std::unique_ptr<LcoreStats[]> stats_;

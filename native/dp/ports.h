@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/vlan_policy.h"
 #include "status.h"
 
 namespace microarp {
@@ -16,6 +17,9 @@ constexpr uint16_t kMaxPorts = 32;
 struct PortSpec {
   std::string name;    // the operator's name for it ("uplink", "vm1")
   std::string device;  // what EAL knows it as: a PCI address or a vdev name ("net_pcap0")
+  VlanPolicy policy;
+  bool admin_up = true;
+  bool responder_on = true;
 };
 
 struct OpenPort {

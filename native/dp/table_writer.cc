@@ -10,6 +10,15 @@ namespace microarp {
 namespace {
 
 constexpr unsigned kWriterBurst = 256;
+// How long the writer sleeps when there is nothing to apply: it still drains the workers'
+// learn rings and ages the FDB at this pace.
+constexpr auto kIdleWait = std::chrono::milliseconds(1);
+
+uint64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 UpdateRecord unpack_update(const uint8_t* p, UpdateResult* result) {
   UpdateRecord record = {};
@@ -84,20 +93,27 @@ UpdateResult TableWriter::submit(const uint8_t* packed, size_t count) {
   return result;
 }
 
+void TableWriter::apply(const UpdateRecord& record) {
+  if (record.op == UpdateOp::upsert || record.op == UpdateOp::remove) {
+    table_.apply(record);
+  } else {
+    fdb_.apply_static(record);
+  }
+}
+
 void TableWriter::run() {
   UpdateRecord burst[kWriterBurst];
   for (;;) {
+    fdb_.service(now_ms());
     const unsigned n =
         rte_ring_sc_dequeue_burst_elem(ring_, burst, sizeof(UpdateRecord), kWriterBurst, nullptr);
     if (n == 0) {
       std::unique_lock<std::mutex> lock(wake_mutex_);
       if (stopping_) return;
-      // The timeout covers a notify that raced ahead of this wait.
-      work_ready_.wait_for(lock, std::chrono::milliseconds(5),
-                           [&] { return stopping_ || rte_ring_count(ring_) > 0; });
+      work_ready_.wait_for(lock, kIdleWait, [&] { return stopping_ || rte_ring_count(ring_) > 0; });
       continue;
     }
-    for (unsigned i = 0; i < n; i++) table_.apply(burst[i]);
+    for (unsigned i = 0; i < n; i++) apply(burst[i]);
     {
       std::lock_guard<std::mutex> lock(wake_mutex_);
       applied_.fetch_add(n, std::memory_order_release);

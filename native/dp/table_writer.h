@@ -1,4 +1,4 @@
-// The single writer of the binding table. Submitters (libuv pool threads, never the workers)
+// The single writer of the binding table and the forwarding database. Submitters (libuv pool threads, never the workers)
 // push fixed-size UpdateRecords into an rte_ring; one thread drains it in bursts and applies
 // them. A submitter returns only after the writer has applied its last record, which is when
 // the change is visible to every worker. A full ring makes the submitter wait: nothing is lost.
@@ -14,13 +14,14 @@
 
 #include "../core/update_record.h"
 #include "binding_table.h"
+#include "fdb.h"
 #include "status.h"
 
 namespace microarp {
 
 class TableWriter {
  public:
-  explicit TableWriter(BindingTable& table) : table_(table) {}
+  TableWriter(BindingTable& table, Fdb& fdb) : table_(table), fdb_(fdb) {}
   TableWriter(const TableWriter&) = delete;
   TableWriter& operator=(const TableWriter&) = delete;
   ~TableWriter() { stop(); }
@@ -38,7 +39,10 @@ class TableWriter {
  private:
   void run();
 
+  void apply(const UpdateRecord& record);
+
   BindingTable& table_;
+  Fdb& fdb_;
   rte_ring* ring_ = nullptr;
   std::thread thread_;
   std::atomic<bool> stopping_{false};

@@ -4,18 +4,36 @@
 #include <rte_hash.h>
 
 #include "../core/frame.h"
+#include "../core/vlan_policy.h"
 
 namespace microarp {
 namespace {
 
 static_assert(kRxBurst <= RTE_HASH_LOOKUP_BULK_MAX, "one bulk lookup per RX burst");
 
+// What pass 1 learns about a frame, for pass 2 to act on.
+struct FrameInfo {
+  ParsedFrame parsed;
+  int vlan;          // VLAN inside microarp, or kNotAdmitted
+  bool dst_unicast;
+  bool src_unicast;
+  uint8_t bind_slot;  // index into the binding lookup, for requests
+  uint8_t dst_slot;   // index into the destination FDB lookup, for unicast destinations
+  uint8_t src_slot;   // index into the source FDB lookup, for unicast sources
+};
+
+// Port state read once per burst: the control side may flip it at any time.
+struct PortView {
+  bool up[kMaxPorts];
+  bool responder_on;
+};
+
 void stage_tx(WorkerContext& ctx, uint16_t port_index, rte_mbuf* m) {
   ctx.tx_pkts[port_index][ctx.tx_count[port_index]++] = m;
 }
 
 // Sends every staged frame. Frames a full queue refuses are freed and counted: the loop never
-// waits for a queue. Returns how many left on `port_index`.
+// waits for a queue. Returns how many left.
 uint16_t flush_tx(WorkerContext& ctx, uint16_t port_index, BurstTally& tally) {
   const uint16_t count = ctx.tx_count[port_index];
   if (count == 0) return 0;
@@ -23,8 +41,8 @@ uint16_t flush_tx(WorkerContext& ctx, uint16_t port_index, BurstTally& tally) {
   uint32_t lengths[kRxBurst];
   for (uint16_t i = 0; i < count; i++) lengths[i] = rte_pktmbuf_pkt_len(pkts[i]);
 
-  const uint16_t sent =
-      rte_eth_tx_burst(ctx.port_ids[port_index], static_cast<uint16_t>(ctx.index), pkts, count);
+  const uint16_t sent = rte_eth_tx_burst(ctx.ports[port_index].port_id,
+                                         static_cast<uint16_t>(ctx.index), pkts, count);
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < sent; i++) bytes += lengths[i];
   tally.count(Counter::tx_packets, sent);
@@ -37,19 +55,96 @@ uint16_t flush_tx(WorkerContext& ctx, uint16_t port_index, BurstTally& tally) {
   return sent;
 }
 
-// Consumes `m`: stages it on every port but the ingress one, sharing the mbuf by reference
-// count instead of copying it.
-void flood(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, BurstTally& tally) {
-  if (ctx.port_count < 2) {
+// Puts `m` (not shared) into `form` for `vlan`. False if there was no headroom for a tag.
+bool set_form(rte_mbuf* m, bool tagged_now, EgressForm form, uint16_t vlan) {
+  const bool want_tag = form == EgressForm::tagged;
+  if (want_tag == tagged_now) return true;
+  if (want_tag) {
+    uint8_t* start = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kVlanTagLen));
+    if (start == nullptr) return false;
+    vlan_push_after_prepend(start, vlan);
+  } else {
+    vlan_pop_before_adj(rte_pktmbuf_mtod(m, uint8_t*));
+    rte_pktmbuf_adj(m, kVlanTagLen);
+  }
+  return true;
+}
+
+// Sends `m` to each port in `targets` (n > 0), sharing one mbuf by reference count.
+void stage_shared(WorkerContext& ctx, rte_mbuf* m, const uint16_t* targets, uint16_t n) {
+  if (n > 1) rte_mbuf_refcnt_update(m, static_cast<int16_t>(n - 1));
+  for (uint16_t i = 0; i < n; i++) stage_tx(ctx, targets[i], m);
+}
+
+// Consumes `m`: floods it to every up port but `ingress` that carries `vlan`, tagged or not
+// as each port wants. Ports wanting the frame as it is share it; the others share one copy.
+void flood(WorkerContext& ctx, const PortView& view, uint16_t ingress, rte_mbuf* m,
+           const FrameInfo& f, BurstTally& tally) {
+  const uint16_t vlan = static_cast<uint16_t>(f.vlan);
+  const bool tagged_now = f.parsed.tagged;
+  uint16_t same[kMaxPorts], other[kMaxPorts];
+  uint16_t n_same = 0, n_other = 0;
+  EgressForm other_form = EgressForm::none;
+  for (uint16_t q = 0; q < ctx.port_count; q++) {
+    if (q == ingress || !view.up[q]) continue;
+    const EgressForm form = egress_form(ctx.ports[q].policy, vlan);
+    if (form == EgressForm::none) continue;
+    if ((form == EgressForm::tagged) == tagged_now) {
+      same[n_same++] = q;
+    } else {
+      other[n_other++] = q;
+      other_form = form;
+    }
+  }
+  if (n_same + n_other == 0) {
     rte_pktmbuf_free(m);
     tally.drop(DropReason::no_flood_port);
     return;
   }
-  if (ctx.port_count > 2) rte_mbuf_refcnt_update(m, static_cast<int16_t>(ctx.port_count - 2));
-  for (uint16_t p = 0; p < ctx.port_count; p++) {
-    if (p != ingress) stage_tx(ctx, p, m);
-  }
   tally.count(Counter::flooded);
+  if (n_other > 0) {
+    rte_mbuf* o = m;
+    if (n_same > 0) {
+      o = rte_pktmbuf_copy(m, ctx.pool, 0, UINT32_MAX);
+      if (o != nullptr) tally.count(Counter::tag_copies);
+    }
+    if (o == nullptr || !set_form(o, tagged_now, other_form, vlan)) {
+      if (o != nullptr) rte_pktmbuf_free(o);
+      tally.drop(DropReason::no_mbuf, n_other);
+      if (o == m) return;  // m itself was consumed
+    } else {
+      stage_shared(ctx, o, other, n_other);
+    }
+  }
+  if (n_same > 0) stage_shared(ctx, m, same, n_same);
+}
+
+// Consumes `m`: the FDB knows its destination's port.
+void forward(WorkerContext& ctx, const PortView& view, uint16_t ingress, uint16_t out,
+             rte_mbuf* m, const FrameInfo& f, BurstTally& tally) {
+  if (out == ingress) {
+    rte_pktmbuf_free(m);
+    tally.drop(DropReason::same_port);
+    return;
+  }
+  if (out >= ctx.port_count || !view.up[out]) {
+    rte_pktmbuf_free(m);
+    tally.drop(DropReason::port_down);
+    return;
+  }
+  const EgressForm form = egress_form(ctx.ports[out].policy, static_cast<uint16_t>(f.vlan));
+  if (form == EgressForm::none) {
+    // Learned in this VLAN on a port that no longer carries it: flood instead.
+    flood(ctx, view, ingress, m, f, tally);
+    return;
+  }
+  if (!set_form(m, f.parsed.tagged, form, static_cast<uint16_t>(f.vlan))) {
+    rte_pktmbuf_free(m);
+    tally.drop(DropReason::no_mbuf);
+    return;
+  }
+  tally.count(Counter::forwarded_unicast);
+  stage_tx(ctx, out, m);
 }
 
 void count_class(FrameClass cls, BurstTally& tally) {
@@ -72,7 +167,8 @@ bool is_request(FrameClass cls) {
   return cls == FrameClass::arp_request || cls == FrameClass::arp_probe;
 }
 
-// Answers a request in place (consumes `m` by staging it back on the ingress port).
+// Answers a request in place: the reply leaves by the ingress port in the request's own
+// encapsulation (tag kept). Consumes `m`.
 void answer(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const ParsedFrame& parsed,
             uint64_t owner_mac_word) {
   uint8_t owner[6];
@@ -89,74 +185,144 @@ void answer(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const ParsedFrame
   stage_tx(ctx, ingress, m);
 }
 
-void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
-  rte_mbuf* pkts[kRxBurst];
-  const uint16_t n = rte_eth_rx_burst(ctx.port_ids[ingress], static_cast<uint16_t>(ctx.index),
-                                      pkts, kRxBurst);
-  if (n == 0) return;
-
-  // Pass 1: classify the whole burst and gather the requests' keys for one bulk lookup.
-  ParsedFrame parsed[kRxBurst];
-  BindingKey keys[kRxBurst];
-  const BindingKey* key_ptrs[kRxBurst];
-  uint8_t key_slot[kRxBurst];
-  uint32_t nkeys = 0;
-  uint64_t rx_bytes = 0;
-  for (uint16_t i = 0; i < n; i++) {
-    rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+// Reports a source MAC to the FDB writer when it is new, has moved, or is due a refresh.
+void maybe_learn(WorkerContext& ctx, uint16_t ingress, const uint8_t* frame, const FrameInfo& f,
+                 bool known, uint64_t word, uint16_t epoch) {
+  if (known) {
+    const FdbEntry e = unpack_fdb_entry(word);
+    if (e.is_static || (e.port == ingress && e.epoch == epoch)) return;
   }
+  LearnRecord& r = ctx.learn[ctx.learn_count++];
+  std::memcpy(r.mac, frame + 6, 6);
+  r.vlan = static_cast<uint16_t>(f.vlan);
+  r.port = ingress;
+  r.reserved = 0;
+  r.reserved2 = 0;
+}
+
+void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
+  PortRuntime& in = ctx.ports[ingress];
+  rte_mbuf* pkts[kRxBurst];
+  const uint16_t n =
+      rte_eth_rx_burst(in.port_id, static_cast<uint16_t>(ctx.index), pkts, kRxBurst);
+  if (n == 0) return;
+  tally.count(Counter::rx_packets, n);
+
+  PortView view;
+  for (uint16_t q = 0; q < ctx.port_count; q++)
+    view.up[q] = ctx.ports[q].admin_up.load(std::memory_order_relaxed);
+  view.responder_on = in.responder_on.load(std::memory_order_relaxed);
+  if (!view.up[ingress]) {
+    rte_pktmbuf_free_bulk(pkts, n);
+    tally.drop(DropReason::port_down, n);
+    return;
+  }
+
+  // Pass 1: classify, admit into a VLAN, and gather keys for three bulk lookups.
+  FrameInfo info[kRxBurst];
+  BindingKey bind_keys[kRxBurst];
+  FdbKey dst_keys[kRxBurst], src_keys[kRxBurst];
+  const BindingKey* bind_ptrs[kRxBurst];
+  const FdbKey* dst_ptrs[kRxBurst];
+  const FdbKey* src_ptrs[kRxBurst];
+  uint32_t n_bind = 0, n_dst = 0, n_src = 0;
+  uint64_t rx_bytes = 0;
+  for (uint16_t i = 0; i < n; i++) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; i++) {
+    FrameInfo& f = info[i];
     rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
     const uint8_t* frame = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
-    parsed[i] = classify_frame(frame, rte_pktmbuf_data_len(pkts[i]));
-    if (parsed[i].tagged) tally.count(Counter::vlan_tagged);
-    count_class(parsed[i].cls, tally);
-    if (is_request(parsed[i].cls)) {
-      keys[nkeys] = make_binding_key(
-          parsed[i].vlan, load_be32_raw(frame + parsed[i].arp_offset + arp_field::tpa));
-      key_ptrs[nkeys] = &keys[nkeys];
-      key_slot[i] = static_cast<uint8_t>(nkeys++);
+    f.parsed = classify_frame(frame, rte_pktmbuf_data_len(pkts[i]));
+    if (f.parsed.cls == FrameClass::malformed) continue;
+    if (f.parsed.tagged) tally.count(Counter::vlan_tagged);
+    count_class(f.parsed.cls, tally);
+    f.vlan = ingress_vlan(in.policy, f.parsed.tagged, f.parsed.vlan);
+    if (f.vlan == kNotAdmitted) continue;
+    const uint16_t vlan = static_cast<uint16_t>(f.vlan);
+    f.dst_unicast = is_unicast_mac(frame);
+    f.src_unicast = is_unicast_mac(frame + 6);
+    if (f.dst_unicast) {
+      dst_keys[n_dst] = make_fdb_key(vlan, frame);
+      dst_ptrs[n_dst] = &dst_keys[n_dst];
+      f.dst_slot = static_cast<uint8_t>(n_dst++);
+    }
+    if (f.src_unicast) {
+      src_keys[n_src] = make_fdb_key(vlan, frame + 6);
+      src_ptrs[n_src] = &src_keys[n_src];
+      f.src_slot = static_cast<uint8_t>(n_src++);
+    }
+    if (view.responder_on && is_request(f.parsed.cls)) {
+      bind_keys[n_bind] =
+          make_binding_key(vlan, load_be32_raw(frame + f.parsed.arp_offset + arp_field::tpa));
+      bind_ptrs[n_bind] = &bind_keys[n_bind];
+      f.bind_slot = static_cast<uint8_t>(n_bind++);
     }
   }
-  tally.count(Counter::rx_packets, n);
   tally.count(Counter::rx_bytes, rx_bytes);
 
-  uint64_t macs[kRxBurst];
-  const uint64_t hits = nkeys ? ctx.table->lookup_bulk(key_ptrs, nkeys, macs) : 0;
+  uint64_t macs[kRxBurst], dst_words[kRxBurst], src_words[kRxBurst];
+  const uint64_t bind_hits = n_bind ? ctx.table->lookup_bulk(bind_ptrs, n_bind, macs) : 0;
+  const uint64_t dst_hits = n_dst ? ctx.fdb->lookup_bulk(dst_ptrs, n_dst, dst_words) : 0;
+  const uint64_t src_hits = n_src ? ctx.fdb->lookup_bulk(src_ptrs, n_src, src_words) : 0;
+  const uint16_t epoch = ctx.fdb->current_epoch();
 
-  // Pass 2: in arrival order, answer, flood or drop each frame.
+  // Pass 2: in arrival order, learn, then answer, forward, flood or drop each frame.
   for (uint16_t i = 0; i < n; i++) {
     rte_mbuf* m = pkts[i];
-    if (parsed[i].cls == FrameClass::malformed) {
+    const FrameInfo& f = info[i];
+    if (f.parsed.cls == FrameClass::malformed) {
       rte_pktmbuf_free(m);
-      tally.drop(parsed[i].drop);
+      tally.drop(f.parsed.drop);
       continue;
     }
-    if (!is_request(parsed[i].cls)) {
-      flood(ctx, ingress, m, tally);
+    if (f.vlan == kNotAdmitted) {
+      rte_pktmbuf_free(m);
+      tally.drop(DropReason::vlan_not_admitted);
       continue;
     }
-    const uint8_t slot = key_slot[i];
-    const bool found = (hits >> slot) & 1;
     const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
-    switch (decide_request(frame, parsed[i].arp_offset, found, macs[slot])) {
-      case RequestVerdict::answer:
-        answer(ctx, ingress, m, parsed[i], macs[slot]);
-        break;
-      case RequestVerdict::own_address:
-        tally.count(Counter::requests_own_address);
-        flood(ctx, ingress, m, tally);
-        break;
-      case RequestVerdict::unbound:
-        tally.count(Counter::requests_unbound);
-        if (ctx.drop_unbound) {
-          rte_pktmbuf_free(m);
-          tally.drop(DropReason::unbound_target);
-        } else {
-          flood(ctx, ingress, m, tally);
-        }
-        break;
+    if (f.src_unicast) {
+      maybe_learn(ctx, ingress, frame, f, (src_hits >> f.src_slot) & 1, src_words[f.src_slot],
+                  epoch);
     }
+
+    if (view.responder_on && is_request(f.parsed.cls)) {
+      const bool found = (bind_hits >> f.bind_slot) & 1;
+      switch (decide_request(frame, f.parsed.arp_offset, found, macs[f.bind_slot])) {
+        case RequestVerdict::answer:
+          answer(ctx, ingress, m, f.parsed, macs[f.bind_slot]);
+          continue;
+        case RequestVerdict::own_address:
+          tally.count(Counter::requests_own_address);
+          break;
+        case RequestVerdict::unbound:
+          tally.count(Counter::requests_unbound);
+          if (ctx.drop_unbound) {
+            rte_pktmbuf_free(m);
+            tally.drop(DropReason::unbound_target);
+            continue;
+          }
+          break;
+      }
+    }
+
+    if (f.dst_unicast) {
+      if ((dst_hits >> f.dst_slot) & 1) {
+        forward(ctx, view, ingress, unpack_fdb_entry(dst_words[f.dst_slot]).port, m, f, tally);
+        continue;
+      }
+      tally.count(Counter::unknown_unicast);
+    }
+    flood(ctx, view, ingress, m, f, tally);
+  }
+
+  if (ctx.learn_count > 0) {
+    const unsigned queued = rte_ring_sp_enqueue_burst_elem(ctx.learn_ring, ctx.learn,
+                                                           sizeof(LearnRecord), ctx.learn_count,
+                                                           nullptr);
+    tally.count(Counter::learn_events, queued);
+    tally.count(Counter::learn_events_lost, ctx.learn_count - queued);
+    ctx.learn_count = 0;
   }
 
   // Everything staged on the ingress port in this burst is a reply.
@@ -175,7 +341,7 @@ int worker_main(void* arg) {
   while (ctx.running->load(std::memory_order_relaxed)) {
     for (uint16_t p = 0; p < ctx.port_count; p++) process_burst(ctx, p, tally);
     tally.flush_into(*ctx.stats);
-    // No table reference survives past this point: deleted slots may now be reclaimed.
+    // No table or FDB reference survives past this point: deleted slots may now be reclaimed.
     ctx.table->quiescent(ctx.index);
   }
   ctx.table->unregister_reader(ctx.index);

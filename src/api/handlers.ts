@@ -9,9 +9,18 @@ import { bindingFromObject, FieldError, ipField, macField, prefixField, vlanFiel
 import { ApiError, readJson, sendJson } from './http_util';
 import { parseImport, type ImportFormat } from './import_parser';
 import { snapshotObject } from '../cli/stats_format';
+import type { FdbView } from '../table/fdb_view';
+import type { Update, UpdateSummary } from '../dataplane/updates';
 
 export interface ApiContext {
   table: BindingTable;
+  fdb: FdbView;
+  ports: {
+    names: string[];
+    setAdmin(index: number, up: boolean): void;
+    setResponder(index: number, on: boolean): void;
+  };
+  fdbStatic(ops: Update[]): Promise<UpdateSummary>;
   snapshot(): Snapshot;
   ready(): { ready: boolean; reason?: string };
   audit(who: string, action: string, details: Record<string, unknown>): void;
@@ -103,7 +112,11 @@ export const handlers = {
     const after = cursor === null ? undefined : Number(cursor);
     if (after !== undefined && !Number.isSafeInteger(after)) throw new ApiError(400, 'INVALID', 'cursor: not a cursor from a previous page', 'cursor');
     const page = ctx.table.list(filter, limit, after);
-    sendJson(r.res, 200, { bindings: page.bindings, total: ctx.table.size, ...(page.next !== undefined ? { next_cursor: String(page.next) } : {}) });
+    const bindings = page.bindings.map((b) => {
+      const port = ctx.fdb.portOf(b.vlan, b.mac);
+      return port ? { ...b, port } : b;
+    });
+    sendJson(r.res, 200, { bindings, total: ctx.table.size, ...(page.next !== undefined ? { next_cursor: String(page.next) } : {}) });
   },
 
   get(r: Request, ctx: ApiContext): void {
@@ -138,6 +151,59 @@ export const handlers = {
     const ip = field(() => ipField(r.params[0]));
     const vlan = field(() => vlanField(r.url.searchParams.get('vlan') ?? undefined));
     await writeOne(r, ctx, { op: 'remove', ip, vlan });
+  },
+
+  fdbList(r: Request, ctx: ApiContext): void {
+    const p = r.url.searchParams;
+    for (const key of p.keys()) {
+      if (!['vlan', 'port', 'mac'].includes(key)) throw new ApiError(400, 'INVALID', `${key}: unknown parameter (vlan, port, mac)`, key);
+    }
+    const filter = field(() => ({
+      vlan: p.has('vlan') ? vlanField(p.get('vlan')) : undefined,
+      port: p.get('port') ?? undefined,
+      mac: p.has('mac') ? formatMac(macField(p.get('mac'))) : undefined,
+    }));
+    sendJson(r.res, 200, { entries: ctx.fdb.list(filter) });
+  },
+
+  async fdbPut(r: Request, ctx: ApiContext): Promise<void> {
+    const body = objectBody(r.body, ['mac', 'vlan', 'port']);
+    const mac = field(() => macField(body.mac));
+    const vlan = field(() => vlanField(body.vlan));
+    const port = portIndex(ctx, body.port);
+    const result = await ctx.fdbStatic([{ op: 'fdb_add', vlan, mac, port }]);
+    if (result.tableFull) throw new ApiError(507, 'FDB_FULL', 'the FDB is at its capacity (fdb.capacity)');
+    const entry = { vlan, mac: formatMac(mac), port: ctx.ports.names[port], static: true };
+    ctx.audit(r.who, 'fdb.static_add', entry);
+    sendJson(r.res, result.added ? 201 : 200, { outcome: result.added ? 'added' : 'replaced', entry });
+  },
+
+  async fdbDelete(r: Request, ctx: ApiContext): Promise<void> {
+    const mac = field(() => macField(r.params[0]));
+    const vlan = field(() => vlanField(r.url.searchParams.get('vlan') ?? undefined));
+    const result = await ctx.fdbStatic([{ op: 'fdb_remove', vlan, mac }]);
+    if (!result.removed) throw new ApiError(404, 'NOT_FOUND', 'no such FDB entry');
+    ctx.audit(r.who, 'fdb.remove', { vlan, mac: formatMac(mac) });
+    sendJson(r.res, 200, { outcome: 'removed' });
+  },
+
+  portPatch(r: Request, ctx: ApiContext): void {
+    const index = portIndex(ctx, r.params[0]);
+    const body = objectBody(r.body, ['admin', 'responder']);
+    if (body.admin !== undefined && body.admin !== 'up' && body.admin !== 'down') {
+      throw new ApiError(400, 'INVALID', 'admin: must be "up" or "down"', 'admin');
+    }
+    if (body.responder !== undefined && typeof body.responder !== 'boolean') {
+      throw new ApiError(400, 'INVALID', 'responder: must be true or false', 'responder');
+    }
+    if (body.admin === undefined && body.responder === undefined) {
+      throw new ApiError(400, 'INVALID', 'body: give admin ("up"/"down") and/or responder (true/false)', 'body');
+    }
+    if (body.admin !== undefined) ctx.ports.setAdmin(index, body.admin === 'up');
+    if (body.responder !== undefined) ctx.ports.setResponder(index, body.responder as boolean);
+    ctx.audit(r.who, 'port.set', { port: ctx.ports.names[index], ...body });
+    const port = ctx.snapshot().ports[index];
+    sendJson(r.res, 200, { port });
   },
 
   async importBindings(r: Request, ctx: ApiContext): Promise<void> {
@@ -185,6 +251,23 @@ export const handlers = {
     r.res.end(chunk);
   },
 };
+
+function objectBody(body: unknown, allowed: string[]): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ApiError(400, 'INVALID', `body: must be a JSON object {${allowed.join(', ')}}`, 'body');
+  }
+  const fields = body as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    if (!allowed.includes(key)) throw new ApiError(400, 'INVALID', `${key}: unknown field (expected ${allowed.join(', ')})`, key);
+  }
+  return fields;
+}
+
+function portIndex(ctx: ApiContext, name: unknown): number {
+  const index = typeof name === 'string' ? ctx.ports.names.indexOf(name) : -1;
+  if (index < 0) throw new ApiError(404, 'NO_PORT', `no port named ${JSON.stringify(name)} (ports: ${ctx.ports.names.join(', ')})`, 'port');
+  return index;
+}
 
 async function writeOne(r: Request, ctx: ApiContext, op: WriteOp): Promise<void> {
   const result = await ctx.table.write([op], true);

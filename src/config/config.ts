@@ -5,6 +5,22 @@ export interface PortConfig {
   name: string;
   /** DPDK devargs of a vdev (`net_pcap0,rx_pcap=in.pcap`) or a PCI address. */
   device: string;
+  /** 'all': every VLAN tagged, untagged = VLAN 0 (no mode given). */
+  mode: 'all' | 'access' | 'trunk';
+  /** access: the port's VLAN. */
+  vlan: number;
+  /** trunk: the VLANs it carries. */
+  vlans: number[];
+  /** trunk: the VLAN of untagged frames, 0 = none. */
+  nativeVlan: number;
+  responder: boolean;
+  adminUp: boolean;
+}
+
+export interface StaticFdbEntry {
+  mac: Uint8Array;
+  vlan: number;
+  port: string;
 }
 
 export type Workers = { count: number } | { cpus: number[] };
@@ -22,6 +38,7 @@ export interface Config {
   rxDescriptors: number;
   txDescriptors: number;
   bindings: Binding[];
+  fdb: { capacity: number; agingSeconds: number; static: StaticFdbEntry[] };
   api: ApiConfig;
   /** HOST:PORT for Prometheus' /metrics, or null when turned off. */
   metricsListen: HostPort | null;
@@ -56,6 +73,8 @@ export const DEFAULTS = {
   updateRing: 65536,
   rxDescriptors: 1024,
   txDescriptors: 1024,
+  fdbCapacity: 65536,
+  fdbAgingSeconds: 300,
   apiSocket: '/run/microarp/microarp.sock',
   metricsListen: { host: '127.0.0.1', port: 9417 },
   tokenEnv: 'MICROARP_API_TOKEN',

@@ -12,12 +12,13 @@ export interface ConfigIssue {
 const TOP_KEYS = [
   'eal', 'workers', 'memory_mb', 'hugepages', 'ports', 'unknown', 'table',
   'rx_descriptors', 'tx_descriptors', 'bindings', 'api', 'metrics', 'telemetry', 'pdump',
-  'log_level',
+  'log_level', 'fdb',
 ];
+const FDB_KEYS = ['capacity', 'aging_seconds', 'static'];
 const API_KEYS = ['socket', 'listen', 'token', 'token_env', 'open_reads'];
 const METRICS_KEYS = ['listen'];
 const TABLE_KEYS = ['capacity', 'update_ring'];
-const PORT_KEYS = ['name', 'device'];
+const PORT_KEYS = ['name', 'device', 'mode', 'vlan', 'vlans', 'native_vlan', 'responder', 'admin'];
 const BINDING_KEYS = ['ip', 'mac', 'vlan'];
 const PCI = /^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
 const VDEV = /^net_[A-Za-z0-9_]+(,.*)?$/;
@@ -113,11 +114,82 @@ function ports(v: unknown, c: Collector): PortConfig[] {
         ok = false;
       }
     }
-    if (!ok) return;
+    const switching = portSwitching(raw, path, c);
+    if (!ok || !switching) return;
     names.set(name as string, i);
     devices.set(deviceName(device as string), i);
-    out.push({ name: name as string, device: device as string });
+    out.push({ name: name as string, device: device as string, ...switching });
   });
+  return out;
+}
+
+type Switching = Omit<PortConfig, 'name' | 'device'>;
+
+function portSwitching(raw: Raw, path: string, c: Collector): Switching | null {
+  const before = c.issues.length;
+  const mode = oneOf(raw.mode, `${path}.mode`, ['access', 'trunk'] as const, 'access', c);
+  const vlanId = (v: unknown, at: string): number => integer(v, at, 1, MAX_VLAN, 1, c);
+  const result: Switching = {
+    mode: raw.mode === undefined ? 'all' : mode,
+    vlan: 0,
+    vlans: [],
+    nativeVlan: 0,
+    responder: bool(raw.responder, `${path}.responder`, true, c),
+    adminUp: oneOf(raw.admin, `${path}.admin`, ['up', 'down'] as const, 'up', c) === 'up',
+  };
+  if (result.mode === 'all') {
+    for (const key of ['vlan', 'vlans', 'native_vlan']) {
+      if (raw[key] !== undefined) c.add(`${path}.${key}`, 'needs a mode: access (with vlan) or trunk (with vlans)');
+    }
+  } else if (result.mode === 'access') {
+    if (raw.vlan === undefined) c.add(`${path}.vlan`, 'an access port needs its VLAN (1-4094)');
+    else result.vlan = vlanId(raw.vlan, `${path}.vlan`);
+    for (const key of ['vlans', 'native_vlan']) {
+      if (raw[key] !== undefined) c.add(`${path}.${key}`, 'is for trunk ports');
+    }
+  } else {
+    if (raw.vlan !== undefined) c.add(`${path}.vlan`, 'is for access ports (a trunk has vlans and native_vlan)');
+    if (!Array.isArray(raw.vlans) || raw.vlans.length === 0) {
+      c.add(`${path}.vlans`, 'a trunk port needs a non-empty list of VLANs (1-4094)');
+    } else {
+      result.vlans = raw.vlans.map((v, j) => vlanId(v, `${path}.vlans[${j}]`));
+      if (new Set(result.vlans).size !== result.vlans.length) c.add(`${path}.vlans`, 'lists a VLAN twice');
+    }
+    if (raw.native_vlan !== undefined) {
+      result.nativeVlan = vlanId(raw.native_vlan, `${path}.native_vlan`);
+      if (!result.vlans.includes(result.nativeVlan)) c.add(`${path}.native_vlan`, `VLAN ${result.nativeVlan} is not in vlans`);
+    }
+  }
+  return c.issues.length === before ? result : null;
+}
+
+function fdb(v: unknown, portNames: Set<string>, c: Collector): Config['fdb'] {
+  const out: Config['fdb'] = { capacity: DEFAULTS.fdbCapacity, agingSeconds: DEFAULTS.fdbAgingSeconds, static: [] };
+  if (v === undefined) return out;
+  if (!isObject(v)) {
+    c.add('fdb', 'must be a mapping {capacity, aging_seconds, static}');
+    return out;
+  }
+  unknownKeys(v, FDB_KEYS, 'fdb', c);
+  out.capacity = integer(v.capacity, 'fdb.capacity', 16, 1 << 24, DEFAULTS.fdbCapacity, c);
+  out.agingSeconds = integer(v.aging_seconds, 'fdb.aging_seconds', 0, 65000, DEFAULTS.fdbAgingSeconds, c);
+  if (v.static !== undefined) {
+    if (!Array.isArray(v.static)) {
+      c.add('fdb.static', 'must be a list of {mac, vlan?, port}');
+      return out;
+    }
+    v.static.forEach((raw, i) => {
+      const path = `fdb.static[${i}]`;
+      if (!isObject(raw)) return c.add(path, 'must be {mac, vlan?, port}');
+      unknownKeys(raw, ['mac', 'vlan', 'port'], path, c);
+      const mac = typeof raw.mac === 'string' ? parseMac(raw.mac) : null;
+      const problem = mac ? macProblem(mac) : `not a MAC address: ${JSON.stringify(raw.mac)}`;
+      if (problem) c.add(`${path}.mac`, problem);
+      const vlan = integer(raw.vlan, `${path}.vlan`, 0, MAX_VLAN, 0, c);
+      if (typeof raw.port !== 'string' || !portNames.has(raw.port)) c.add(`${path}.port`, `no port named ${JSON.stringify(raw.port)}`);
+      else if (mac && !problem) out.static.push({ mac, vlan, port: raw.port });
+    });
+  }
   return out;
 }
 
@@ -248,12 +320,14 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
     rxDescriptors: integer(raw.rx_descriptors, 'rx_descriptors', 32, 16384, DEFAULTS.rxDescriptors, c),
     txDescriptors: integer(raw.tx_descriptors, 'tx_descriptors', 32, 16384, DEFAULTS.txDescriptors, c),
     bindings: bindings(raw.bindings, c),
+    fdb: { capacity: 0, agingSeconds: 0, static: [] },
     api: api(raw.api, c, env),
     metricsListen: metrics(raw.metrics, c),
     telemetry: bool(raw.telemetry, 'telemetry', true, c),
     pdump: bool(raw.pdump, 'pdump', true, c),
     logLevel: oneOf(raw.log_level, 'log_level', ['debug', 'info', 'warn', 'error'] as const, 'info', c),
   };
+  config.fdb = fdb(raw.fdb, new Set(config.ports.map((p) => p.name)), c);
   if (config.bindings.length > config.table.capacity) {
     c.add('bindings', `${config.bindings.length} bindings do not fit table.capacity ${config.table.capacity}`);
   }

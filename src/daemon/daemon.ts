@@ -6,16 +6,20 @@ import { buildEalArgs, defaultFilePrefix, freeHugepageMb } from '../config/eal_a
 import { deviceName } from '../config/validate';
 import { Dataplane, type Snapshot } from '../dataplane/dataplane';
 import { BindingTable } from '../table/binding_table';
+import { FdbView } from '../table/fdb_view';
 import { ApiServer } from '../api/server';
 import { Metrics } from '../metrics/metrics';
 import type { Logger } from '../log/logger';
 
 const LINK_POLL_MS = 1000;
+const FDB_POLL_MS = 100;
 
 export class Daemon {
   private api?: ApiServer;
   private metrics?: Metrics;
   private linkTimer?: NodeJS.Timeout;
+  private fdbTimer?: NodeJS.Timeout;
+  readonly fdb: FdbView;
   private readonly linkState = new Map<string, boolean>();
   private stopped = false;
 
@@ -25,7 +29,13 @@ export class Daemon {
     readonly table: BindingTable,
     private readonly log: Logger,
     readonly filePrefix: string,
-  ) {}
+  ) {
+    this.fdb = new FdbView((index) => config.ports[index]?.name ?? `#${index}`);
+  }
+
+  portIndex(name: string): number {
+    return this.config.ports.findIndex((p) => p.name === name);
+  }
 
   static async start(config: Config, log: Logger): Promise<Daemon> {
     const filePrefix = filePrefixOf(config);
@@ -34,7 +44,18 @@ export class Daemon {
     const dataplane = await Dataplane.start(
       {
         ealArgs,
-        ports: config.ports.map((p) => ({ name: p.name, device: deviceName(p.device) })),
+        ports: config.ports.map((p) => ({
+          name: p.name,
+          device: deviceName(p.device),
+          mode: p.mode,
+          vlan: p.vlan,
+          vlans: p.vlans,
+          nativeVlan: p.nativeVlan,
+          adminUp: p.adminUp,
+          responder: p.responder,
+        })),
+        fdbCapacity: config.fdb.capacity,
+        fdbAgingSeconds: config.fdb.agingSeconds,
         rxDescriptors: config.rxDescriptors,
         txDescriptors: config.txDescriptors,
         tableCapacity: config.table.capacity,
@@ -43,6 +64,7 @@ export class Daemon {
         pdump: config.pdump,
       },
       config.bindings,
+      config.fdb.static.map((e) => ({ vlan: e.vlan, mac: e.mac, port: config.ports.findIndex((p) => p.name === e.port) })),
     );
     let metrics: Metrics | undefined;
     const table = new BindingTable(dataplane, config.table.capacity, (_records, seconds) => metrics?.observeUpdate(seconds));
@@ -59,6 +81,13 @@ export class Daemon {
           config.api,
           {
             table,
+            fdb: daemon.fdb,
+            ports: {
+              names: config.ports.map((p) => p.name),
+              setAdmin: (index, up) => dataplane.setPortAdmin(index, up),
+              setResponder: (index, on) => dataplane.setPortResponder(index, on),
+            },
+            fdbStatic: (ops) => dataplane.apply(ops),
             snapshot: () => dataplane.snapshot(),
             ready: () => daemon.readiness(),
             audit: (who, action, details) => log.info('api write', { who, action, ...details }),
@@ -72,6 +101,7 @@ export class Daemon {
       throw error;
     }
     daemon.watchLinks();
+    daemon.watchFdb();
     return daemon;
   }
 
@@ -110,11 +140,25 @@ export class Daemon {
     this.linkTimer.unref();
   }
 
+  private watchFdb(): void {
+    this.fdbTimer = setInterval(() => {
+      const events = this.dataplane.drainFdbEvents();
+      this.fdb.apply(events);
+      for (const e of events) {
+        if (e.type === 'moved') {
+          this.log.info('mac moved', { vlan: e.vlan, mac: e.mac, from: this.config.ports[e.oldPort]?.name, to: this.config.ports[e.port]?.name });
+        }
+      }
+    }, FDB_POLL_MS);
+    this.fdbTimer.unref();
+  }
+
   /** API and metrics first (no new writes), then the dataplane. Counters stay readable. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     if (this.linkTimer) clearInterval(this.linkTimer);
+    if (this.fdbTimer) clearInterval(this.fdbTimer);
     await this.api?.stop();
     await this.metrics?.stop();
     await this.dataplane.stop();

@@ -3,9 +3,22 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
+export interface AddonPort {
+  name: string;
+  device: string;
+  mode?: 'all' | 'access' | 'trunk';
+  vlan?: number;
+  vlans?: number[];
+  nativeVlan?: number;
+  adminUp?: boolean;
+  responder?: boolean;
+}
+
 export interface AddonConfig {
   ealArgs: string[];
-  ports: { name: string; device: string }[];
+  ports: AddonPort[];
+  fdbCapacity: number;
+  fdbAgingSeconds: number;
   rxDescriptors: number;
   txDescriptors: number;
   mbufs: number;
@@ -36,6 +49,17 @@ export interface AddonPortStats {
   linkUp: boolean;
   linkFullDuplex: boolean;
   linkSpeedMbps: number;
+  adminUp: boolean;
+  responder: boolean;
+}
+
+export interface AddonFdbInfo {
+  entries: number;
+  learned: number;
+  moved: number;
+  aged: number;
+  overflow: number;
+  eventsLost: number;
 }
 
 export interface Addon {
@@ -46,6 +70,10 @@ export interface Addon {
   counters(): AddonLcoreCounters[];
   portStats(): AddonPortStats[];
   tableInfo(): { bindings: number; capacity: number; ringDepth: number; workersRunning: boolean };
+  setPortAdmin(index: number, up: boolean): void;
+  setPortResponder(index: number, on: boolean): void;
+  fdbInfo(): AddonFdbInfo;
+  drainFdbEvents(): Uint8Array;
   readonly counterNames: readonly string[];
   readonly dropReasonNames: readonly string[];
 }

@@ -17,6 +17,11 @@ export const COUNTER_NAMES = [
   "other_frames",
   "vlan_tagged",
   "flooded",
+  "unknown_unicast",
+  "forwarded_unicast",
+  "tag_copies",
+  "learn_events",
+  "learn_events_lost",
 ] as const;
 
 export const DROP_REASONS = [
@@ -29,6 +34,10 @@ export const DROP_REASONS = [
   "arp_bad_opcode",
   "unbound_target",
   "no_flood_port",
+  "vlan_not_admitted",
+  "port_down",
+  "same_port",
+  "no_mbuf",
   "tx_full",
 ] as const;
 
@@ -51,7 +60,12 @@ export const COUNTER_HELP: Record<CounterName, string> = {
   ipv6_frames: "IPv6 frames seen",
   other_frames: "Frames of any other EtherType seen",
   vlan_tagged: "Frames that carried one 802.1Q tag",
-  flooded: "Frames flooded to every other port (counted once per frame)",
+  flooded: "Frames flooded to the other ports of their VLAN (counted once per frame)",
+  unknown_unicast: "Unicast frames flooded because their destination is not in the FDB",
+  forwarded_unicast: "Unicast frames sent to the one port the FDB knows for their destination",
+  tag_copies: "Flooded frames copied because some ports take them tagged and others untagged",
+  learn_events: "Source MACs reported to the FDB writer (new, moved, or due for refresh)",
+  learn_events_lost: "Source MAC reports lost to a full learn ring (learned on a later frame)",
 };
 
 export const DROP_REASON_HELP: Record<DropReason, string> = {
@@ -63,6 +77,10 @@ export const DROP_REASON_HELP: Record<DropReason, string> = {
   arp_bad_plen: "ARP protocol address length is not 4",
   arp_bad_opcode: "ARP opcode is neither request (1) nor reply (2)",
   unbound_target: "ARP request for an unbound target dropped by the 'unknown: drop' policy",
-  no_flood_port: "Frame to flood but there is no other port",
+  no_flood_port: "Frame to flood but no other port carries its VLAN",
+  vlan_not_admitted: "Frame whose VLAN (or lack of tag) the ingress port does not carry",
+  port_down: "Frame received on, or destined to, a port that is administratively down",
+  same_port: "Unicast frame whose destination sits behind the port it came in on",
+  no_mbuf: "Frame that needed a copy or a tag but no mbuf or headroom was left",
   tx_full: "Frame not accepted by a full transmit queue",
 };

@@ -1,5 +1,6 @@
 // The typed face of the engine: start, stop, table updates in batches, counters.
-import { loadAddon, type Addon, type AddonConfig } from './addon';
+import { loadAddon, type Addon, type AddonConfig, type AddonFdbInfo, type AddonPort } from './addon';
+import { decodeFdbEvents, type FdbEvent } from './fdb_events';
 import { COUNTER_NAMES, DROP_REASONS, type CounterName, type DropReason } from './counter_names';
 import { MAX_VLAN, macProblem } from './address';
 import {
@@ -15,7 +16,11 @@ import {
 export interface DataplaneOptions {
   /** Full EAL argv, program name first (see src/config/eal_args.ts). */
   ealArgs: string[];
-  ports: { name: string; device: string }[];
+  /** `device` is the name EAL knows (see deviceName()); switching fields default to 'all'. */
+  ports: AddonPort[];
+  fdbCapacity?: number;
+  /** 0: learned entries never age. */
+  fdbAgingSeconds?: number;
   rxDescriptors?: number;
   txDescriptors?: number;
   /** 0 or absent: sized from ports, workers and descriptors. */
@@ -48,6 +53,8 @@ export interface PortCounters {
   txErrors: number;
   rxNoMbuf: number;
   link: { up: boolean; speedMbps: number; fullDuplex: boolean };
+  adminUp: boolean;
+  responder: boolean;
 }
 
 export interface Snapshot {
@@ -57,6 +64,7 @@ export interface Snapshot {
   totals: CounterValues;
   drops: DropValues;
   table: { bindings: number; capacity: number; ringDepth: number };
+  fdb: AddonFdbInfo;
   workersRunning: boolean;
 }
 
@@ -86,7 +94,11 @@ export class Dataplane {
    * so the very first frame received is answered from the loaded table. One per process:
    * DPDK's EAL cannot be initialised twice.
    */
-  static async start(options: DataplaneOptions, bindings: readonly Binding[] = []): Promise<Dataplane> {
+  static async start(
+    options: DataplaneOptions,
+    bindings: readonly Binding[] = [],
+    staticFdb: readonly { vlan: number; mac: Uint8Array; port: number }[] = [],
+  ): Promise<Dataplane> {
     if (started) {
       throw new DataplaneError('a dataplane was already started in this process', 'EAL_ALREADY');
     }
@@ -94,7 +106,9 @@ export class Dataplane {
     const addon = loadAddon();
     const config: AddonConfig = {
       ealArgs: options.ealArgs,
-      ports: options.ports.map(({ name, device }) => ({ name, device })),
+      ports: options.ports.map((p) => ({ ...p })),
+      fdbCapacity: options.fdbCapacity ?? 65536,
+      fdbAgingSeconds: options.fdbAgingSeconds ?? 300,
       rxDescriptors: options.rxDescriptors ?? 1024,
       txDescriptors: options.txDescriptors ?? 1024,
       mbufs: options.mbufs ?? 0,
@@ -107,6 +121,9 @@ export class Dataplane {
     callNative(() => addon.init(config));
     const dataplane = new Dataplane(addon);
     try {
+      if (staticFdb.length > 0) {
+        await dataplane.apply(staticFdb.map((e) => ({ op: 'fdb_add' as const, ...e })));
+      }
       const loaded = await dataplane.upsert(bindings);
       if (loaded.tableFull > 0) {
         throw new DataplaneError(
@@ -181,9 +198,26 @@ export class Dataplane {
       txErrors: p.oerrors,
       rxNoMbuf: p.rxNombuf,
       link: { up: p.linkUp, speedMbps: p.linkSpeedMbps, fullDuplex: p.linkFullDuplex },
+      adminUp: p.adminUp,
+      responder: p.responder,
     }));
     const { workersRunning, ...table } = this.addon.tableInfo();
-    return { time: new Date(), ports, lcores, totals, drops, table, workersRunning };
+    return { time: new Date(), ports, lcores, totals, drops, table, fdb: this.addon.fdbInfo(), workersRunning };
+  }
+
+  /** Takes a port out of service (frames in and out dropped) or back; live. */
+  setPortAdmin(index: number, up: boolean): void {
+    callNative(() => this.addon.setPortAdmin(index, up));
+  }
+
+  /** Turns the responder off on a port (its ARP requests are switched instead); live. */
+  setPortResponder(index: number, on: boolean): void {
+    callNative(() => this.addon.setPortResponder(index, on));
+  }
+
+  /** FDB changes the writer made since the last call (learned, moved, aged, ...). */
+  drainFdbEvents(): FdbEvent[] {
+    return this.stopped ? [] : decodeFdbEvents(this.addon.drainFdbEvents());
   }
 
   /** Names the running addon reports, for checking against the generated lists. */
@@ -232,11 +266,18 @@ function validateOptions(o: DataplaneOptions): void {
 }
 
 function validateUpdate(u: Update): void {
-  if (!Number.isInteger(u.ip) || u.ip < 0 || u.ip > 0xffffffff) {
-    throw new DataplaneError(`not an IPv4 address: ${u.ip}`, 'INVALID');
-  }
   if (!Number.isInteger(u.vlan) || u.vlan < 0 || u.vlan > MAX_VLAN) {
     throw new DataplaneError(`VLAN must be 0 (untagged) to ${MAX_VLAN}, not ${u.vlan}`, 'INVALID');
+  }
+  if (u.op === 'fdb_add' || u.op === 'fdb_remove') {
+    if (u.mac.length !== 6) throw new DataplaneError('a MAC has 6 octets', 'INVALID');
+    if (u.op === 'fdb_add' && !(Number.isInteger(u.port) && u.port >= 0 && u.port < 65536)) {
+      throw new DataplaneError(`not a port index: ${u.port}`, 'INVALID');
+    }
+    return;
+  }
+  if (!Number.isInteger(u.ip) || u.ip < 0 || u.ip > 0xffffffff) {
+    throw new DataplaneError(`not an IPv4 address: ${u.ip}`, 'INVALID');
   }
   if (u.op === 'upsert') {
     const problem = u.mac.length === 6 ? macProblem(u.mac) : 'a MAC has 6 octets';

@@ -15,7 +15,12 @@ export interface BindingKey {
   vlan: number;
 }
 
-export type Update = ({ op: 'upsert' } & Binding) | ({ op: 'remove' } & BindingKey);
+export type Update =
+  | ({ op: 'upsert' } & Binding)
+  | ({ op: 'remove' } & BindingKey)
+  /** A static FDB entry: (vlan, mac) -> port index, never aged. */
+  | { op: 'fdb_add'; vlan: number; mac: Uint8Array; port: number }
+  | { op: 'fdb_remove'; vlan: number; mac: Uint8Array };
 
 export interface UpdateSummary {
   added: number;
@@ -29,18 +34,18 @@ export interface UpdateSummary {
 }
 
 export const PACKED_UPDATE_SIZE = 16;
-const OP_UPSERT = 1;
-const OP_REMOVE = 2;
+const OP_CODES = { upsert: 1, remove: 2, fdb_add: 3, fdb_remove: 4 } as const;
 
 export function packUpdates(updates: readonly Update[]): Uint8Array {
   const packed = new Uint8Array(updates.length * PACKED_UPDATE_SIZE);
   const view = new DataView(packed.buffer);
   updates.forEach((u, i) => {
     const at = i * PACKED_UPDATE_SIZE;
-    packed[at] = u.op === 'upsert' ? OP_UPSERT : OP_REMOVE;
+    packed[at] = OP_CODES[u.op];
     view.setUint16(at + 2, u.vlan, true);
-    view.setUint32(at + 4, u.ip, false); // network order, as in the frame
-    if (u.op === 'upsert') packed.set(u.mac.subarray(0, 6), at + 8);
+    if (u.op === 'upsert' || u.op === 'remove') view.setUint32(at + 4, u.ip, false); // network order, as in the frame
+    else if (u.op === 'fdb_add') view.setUint32(at + 4, u.port, true);
+    if (u.op !== 'remove') packed.set(u.mac.subarray(0, 6), at + 8);
   });
   return packed;
 }

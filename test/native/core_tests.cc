@@ -8,7 +8,9 @@
 
 #include "binding.h"
 #include "counters.h"
+#include "fdb_entry.h"
 #include "frame.h"
+#include "vlan_policy.h"
 
 using namespace microarp;
 
@@ -317,6 +319,73 @@ TEST(names, "counters: names come from counters.def, drop slot 0 is 'none'") {
   CHECK(std::strcmp(kCounterNames[0], "rx_packets") == 0);
   CHECK(std::strcmp(kDropReasonNames[0], "none") == 0);
   CHECK(std::strcmp(kDropReasonNames[static_cast<size_t>(DropReason::truncated)], "truncated") == 0);
+}
+
+TEST(vlan_all, "vlan: a port with no mode takes any tag, untagged is VLAN 0") {
+  VlanPolicy p;
+  CHECK(ingress_vlan(p, false, 0) == 0);
+  CHECK(ingress_vlan(p, true, 0) == 0);  // priority tag
+  CHECK(ingress_vlan(p, true, 77) == 77);
+  CHECK(egress_form(p, 0) == EgressForm::untagged);
+  CHECK(egress_form(p, 77) == EgressForm::tagged);
+}
+
+TEST(vlan_access, "vlan: an access port admits untagged only, into its VLAN") {
+  VlanPolicy p;
+  p.mode = PortMode::access;
+  p.access_vlan = 10;
+  CHECK(ingress_vlan(p, false, 0) == 10);
+  CHECK(ingress_vlan(p, true, 0) == 10);
+  CHECK(ingress_vlan(p, true, 10) == kNotAdmitted);
+  CHECK(ingress_vlan(p, true, 20) == kNotAdmitted);
+  CHECK(egress_form(p, 10) == EgressForm::untagged);
+  CHECK(egress_form(p, 20) == EgressForm::none);
+  CHECK(egress_form(p, 0) == EgressForm::none);
+}
+
+TEST(vlan_trunk, "vlan: a trunk admits its VLANs tagged and its native VLAN untagged") {
+  VlanPolicy p;
+  p.mode = PortMode::trunk;
+  p.allow(10);
+  p.allow(20);
+  CHECK(ingress_vlan(p, true, 10) == 10);
+  CHECK(ingress_vlan(p, true, 30) == kNotAdmitted);
+  CHECK(ingress_vlan(p, false, 0) == kNotAdmitted);  // no native VLAN
+  p.native_vlan = 20;
+  CHECK(ingress_vlan(p, false, 0) == 20);
+  CHECK(egress_form(p, 10) == EgressForm::tagged);
+  CHECK(egress_form(p, 20) == EgressForm::untagged);
+  CHECK(egress_form(p, 30) == EgressForm::none);
+  CHECK(p.allows(20) && !p.allows(21) && !p.allows(4094));
+  p.allow(4094);
+  CHECK(p.allows(4094));
+}
+
+TEST(vlan_push_pop, "vlan: push then pop restores the frame byte for byte") {
+  std::vector<uint8_t> f = ether_frame(0x0800, 64);
+  std::vector<uint8_t> buf(4 + f.size());
+  std::memcpy(buf.data() + 4, f.data(), f.size());
+  vlan_push_after_prepend(buf.data(), 300);
+  CHECK(buf[12] == 0x81 && buf[13] == 0x00);
+  CHECK(((buf[14] & 0x0F) << 8 | buf[15]) == 300);
+  CHECK(buf[16] == 0x08 && buf[17] == 0x00);
+  CHECK(std::memcmp(buf.data(), f.data(), 12) == 0);
+  ParsedFrame p = classify_frame(buf.data(), static_cast<uint32_t>(buf.size()));
+  CHECK(p.tagged && p.vlan == 300 && p.cls == FrameClass::ipv4);
+  vlan_pop_before_adj(buf.data());
+  CHECK(std::memcmp(buf.data() + 4, f.data(), f.size()) == 0);
+}
+
+TEST(fdb_words, "fdb: entries survive the data word; unicast test") {
+  FdbEntry e{7, true, 65000};
+  FdbEntry back = unpack_fdb_entry(pack_fdb_entry(e));
+  CHECK(back.port == 7 && back.is_static && back.epoch == 65000);
+  const uint8_t zero[6] = {};
+  CHECK(is_unicast_mac(kOwnerMac));
+  CHECK(!is_unicast_mac(kBroadcast));
+  CHECK(!is_unicast_mac(zero));
+  const uint8_t mcast[6] = {0x01, 0x00, 0x5e, 0, 0, 1};
+  CHECK(!is_unicast_mac(mcast));
 }
 
 }  // namespace

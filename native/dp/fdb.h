@@ -1,0 +1,70 @@
+// The forwarding database: (VLAN, MAC) -> port in an rte_hash with lock-free readers, the
+// same single writer thread as the binding table, and the same QSBR for reclaiming slots.
+// Workers never write it: they push LearnRecords into their own ring and the writer decides.
+#pragma once
+
+#include <rte_hash.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "../core/fdb_entry.h"
+#include "../core/update_record.h"
+#include "status.h"
+
+namespace microarp {
+
+struct FdbCounters {
+  uint64_t entries = 0;
+  uint64_t learned = 0;
+  uint64_t moved = 0;
+  uint64_t aged = 0;
+  uint64_t overflow = 0;      // learn refused: fdb.capacity reached
+  uint64_t events_lost = 0;   // events the control side did not drain in time
+};
+
+class Fdb {
+ public:
+  Fdb() = default;
+  Fdb(const Fdb&) = delete;
+  Fdb& operator=(const Fdb&) = delete;
+  ~Fdb() { destroy(); }
+
+  Status create(uint32_t capacity, uint32_t aging_seconds, rte_rcu_qsbr* qsbr,
+                uint32_t workers, int socket_id);
+  void destroy();
+
+  // Workers.
+  uint64_t lookup_bulk(const FdbKey* keys[], uint32_t n, uint64_t words[]) const;
+  rte_ring* learn_ring(uint32_t worker) const { return learn_rings_[worker]; }
+  uint16_t current_epoch() const { return epoch_.load(std::memory_order_relaxed); }
+
+  // The writer thread.
+  void service(uint64_t now_ms);
+  void apply_static(const UpdateRecord& record);
+
+  // The control side.
+  rte_ring* event_ring() const { return events_; }
+  FdbCounters counters() const;
+  uint32_t aging_seconds() const { return aging_seconds_; }
+
+ private:
+  void learn(const LearnRecord& r);
+  void age();
+  void emit(FdbEventType type, const FdbKey& key, uint16_t port, uint16_t old_port);
+  void bump(uint64_t FdbCounters::*field, uint64_t n = 1);
+
+  rte_hash* hash_ = nullptr;
+  std::vector<rte_ring*> learn_rings_;
+  rte_ring* events_ = nullptr;
+  uint32_t capacity_ = 0;
+  uint32_t aging_seconds_ = 300;
+  std::atomic<uint16_t> epoch_{0};
+  uint64_t next_tick_ms_ = 0;
+  FdbCounters counters_;  // written by the writer only
+};
+
+}  // namespace microarp
