@@ -41,6 +41,12 @@ export class NetnsPeer {
     return spawnSync('ip', ['netns', 'exec', this.ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
   }
 
+  /** The MAC of the namespace's end of the veth. */
+  mac(): string {
+    const out = this.exec('cat', [`/sys/class/net/${this.peerIf}/address`]);
+    return out.stdout.trim();
+  }
+
   remove(): void {
     spawnSync('ip', ['link', 'del', this.hostIf]);
     spawnSync('ip', ['netns', 'del', this.ns]);
