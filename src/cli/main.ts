@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load';
 import { DataplaneError } from '../dataplane/dataplane';
 import { checkConfigCommand } from './check_config';
+import { demoCommand } from './demo';
 import { bindingsCommand } from './bindings';
 import { portsCommand, statsCommand } from './status';
 import { ApiClientError } from '../api/client';
@@ -21,6 +22,7 @@ export function program(): Command {
     .description('DPDK ARP responder: answers ARP requests from an authoritative (VLAN, IP) -> MAC table')
     .version(require('../../../package.json').version as string)
     .addCommand(runCommand())
+    .addCommand(demoCommand())
     .addCommand(checkConfigCommand())
     .addCommand(bindingsCommand())
     .addCommand(statsCommand())

@@ -109,6 +109,41 @@ export class Metrics {
         this.set(snap().table.ringDepth);
       },
     });
+    new Gauge({
+      name: 'microarp_arp_suppression_ratio',
+      help: 'Share of ARP requests answered by microarp instead of being broadcast (replies sent / requests seen)',
+      registers,
+      collect() {
+        const t = snap().totals;
+        this.set(t.arp_requests > 0 ? t.replies_sent / t.arp_requests : 0);
+      },
+    });
+    new Gauge({
+      name: 'microarp_fdb_entries',
+      help: 'Entries in the forwarding database (learned and static)',
+      registers,
+      collect() {
+        this.set(snap().fdb.entries);
+      },
+    });
+    const fdbCounters: [string, 'learned' | 'moved' | 'aged' | 'overflow' | 'eventsLost', string][] = [
+      ['microarp_fdb_learned_total', 'learned', 'MACs the FDB learned'],
+      ['microarp_fdb_moves_total', 'moved', 'MACs the FDB saw move to another port'],
+      ['microarp_fdb_aged_total', 'aged', 'Learned FDB entries removed after fdb.aging_seconds of silence'],
+      ['microarp_fdb_overflow_total', 'overflow', 'MACs not learned because the FDB was at fdb.capacity'],
+      ['microarp_fdb_events_lost_total', 'eventsLost', 'FDB change reports the control side did not drain in time'],
+    ];
+    for (const [name, key, help] of fdbCounters) {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(snap().fdb[key]);
+        },
+      });
+    }
     const updates = this.source;
     new Counter({
       name: 'microarp_table_updates_total',
