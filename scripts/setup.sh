@@ -8,8 +8,9 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages: DPDK 22.11 (headers, libraries, dpdk-testpmd), the toolchain for the addon,
-# and the real peers the tests use (iproute2 for netns/veth, arping, ping, python3).
-DEB_PACKAGES=(dpdk dpdk-dev libdpdk-dev pkg-config cmake g++ make iproute2 arping iputils-ping python3)
+# and the real peers the tests use (iproute2 for netns/veth, arping, ping, python3 for
+# dpdk-telemetry.py, prometheus + promtool that scrape and lint /metrics).
+DEB_PACKAGES=(dpdk dpdk-dev libdpdk-dev pkg-config cmake g++ make iproute2 arping iputils-ping python3 prometheus)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do

@@ -3,8 +3,11 @@
 #include <pthread.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_memory.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <string>
 #include <system_error>
 
 namespace microarp {
@@ -12,6 +15,36 @@ namespace {
 
 enum class EalState { fresh, running, cleaned };
 EalState g_state = EalState::fresh;
+
+// The hugetlbfs files behind the memory segments this process still holds (`prefix`map_N).
+// Without --huge-unlink (kept off so that secondary processes such as dpdk-dumpcap can map
+// the memory), rte_eal_cleanup leaves them behind and their hugepages stay reserved until the
+// next DPDK primary clears the directory. Segments without a named file (--no-huge memfd,
+// already unlinked files) are skipped.
+std::vector<std::string> own_hugepage_files(const std::string& file_prefix) {
+  struct Walk {
+    std::string prefix;
+    std::vector<std::string> files;
+  } walk{file_prefix + "map_", {}};
+  rte_memseg_walk(
+      [](const rte_memseg_list* msl, const rte_memseg* ms, void* arg) -> int {
+        auto* w = static_cast<Walk*>(arg);
+        if (msl->external) return 0;
+        const int fd = rte_memseg_get_fd_thread_unsafe(ms);
+        if (fd < 0) return 0;
+        std::error_code ec;
+        const std::filesystem::path path =
+            std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ec);
+        if (ec || !path.is_absolute()) return 0;
+        if (path.filename().string().rfind(w->prefix, 0) != 0) return 0;
+        w->files.push_back(path.string());
+        return 0;
+      },
+      &walk);
+  std::sort(walk.files.begin(), walk.files.end());
+  walk.files.erase(std::unique(walk.files.begin(), walk.files.end()), walk.files.end());
+  return walk.files;
+}
 
 }  // namespace
 
@@ -49,10 +82,15 @@ Status eal_init(const std::vector<std::string>& args) {
 void eal_cleanup() {
   if (g_state != EalState::running) return;
   const std::string runtime_dir = rte_eal_get_runtime_dir();
+  const std::vector<std::string> hugepage_files =
+      runtime_dir.empty()
+          ? std::vector<std::string>{}
+          : own_hugepage_files(std::filesystem::path(runtime_dir).filename().string());
   rte_eal_cleanup();
   g_state = EalState::cleaned;
   std::error_code ignored;
   if (!runtime_dir.empty()) std::filesystem::remove_all(runtime_dir, ignored);
+  for (const std::string& file : hugepage_files) std::filesystem::remove(file, ignored);
 }
 
 bool eal_initialised() { return g_state == EalState::running; }

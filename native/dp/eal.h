@@ -14,7 +14,8 @@ namespace microarp {
 Status eal_init(const std::vector<std::string>& args);
 
 // rte_eal_cleanup, then removes this instance's runtime directory (/var/run/dpdk/<prefix>)
-// so that a clean stop leaves nothing behind.
+// and the hugetlbfs files of the segments it still held, so that a clean stop leaves nothing
+// behind.
 void eal_cleanup();
 
 bool eal_initialised();

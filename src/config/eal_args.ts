@@ -62,8 +62,12 @@ export function buildEalArgs(config: Config, ctx: EalArgsContext): string[] {
   if (!hasFlag(user, MEMORY_FLAGS)) {
     const huge =
       config.hugepages === 'on' || (config.hugepages === 'auto' && ctx.freeHugeMb >= config.memoryMb);
-    if (huge) args.push('--huge-unlink');
-    else args.push('--no-huge', '-m', String(config.memoryMb));
+    // --huge-unlink leaves no files behind, but a secondary process (dpdk-dumpcap, dpdk-pdump,
+    // dpdk-proc-info) can then not map the memory: only without pdump. (With --no-huge no
+    // secondary can attach at all.) The native cleanup removes the files at stop.
+    if (huge) {
+      if (!config.pdump) args.push('--huge-unlink');
+    } else args.push('--no-huge', '-m', String(config.memoryMb));
   }
 
   if (!hasFlag(user, ['--file-prefix'])) args.push('--file-prefix', ctx.filePrefix);
