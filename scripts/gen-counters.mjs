@@ -12,6 +12,7 @@ const entries = (kind) =>
   );
 const counters = entries('COUNTER');
 const drops = entries('DROP');
+const violations = entries('VIOLATION');
 if (counters.length === 0 || drops.length === 0) {
   console.error('gen-counters: found no MICROARP_COUNTER/MICROARP_DROP lines in counters.def');
   process.exit(1);
@@ -28,7 +29,16 @@ export const DROP_REASONS = [
 ${list(drops)}
 ] as const;
 
+export const VIOLATION_REASONS = [
+${list(violations)}
+] as const;
+
 export type CounterName = (typeof COUNTER_NAMES)[number];
+export type ViolationReason = (typeof VIOLATION_REASONS)[number];
+
+export const VIOLATION_HELP: Record<ViolationReason, string> = {
+${help(violations)}
+};
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export const COUNTER_HELP: Record<CounterName, string> = {

@@ -75,7 +75,10 @@ describe('CLI against a running daemon', () => {
     assert.match(r.stdout, /^IP\s+VLAN\s+MAC/m);
     assert.match(r.stdout, /10\.90\.0\.1\s+0\s+02:90:00:00:00:01/);
     r = await runCli(['bindings', 'list', '--vlan', '9', '--json', ...S]);
-    assert.deepEqual(JSON.parse(r.stdout), [{ ip: '10.90.1.1', mac: '02:90:01:00:00:01', vlan: 9 }]);
+    assert.deepEqual(
+      (JSON.parse(r.stdout) as { ip: string; mac: string; vlan: number; source: string }[]).map(({ ip, mac, vlan, source }) => ({ ip, mac, vlan, source })),
+      [{ ip: '10.90.1.1', mac: '02:90:01:00:00:01', vlan: 9, source: 'api' }],
+    );
     r = await runCli(['bindings', 'list', '--prefix', '10.90.0.0/24', '--json', ...S]);
     assert.ok((JSON.parse(r.stdout) as { vlan: number }[]).every((b) => b.vlan === 0));
   });

@@ -12,6 +12,12 @@ import { NetnsPeer } from './helpers/netns';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
+/** The address part of a binding as the API shows it (it also carries source, times, counts). */
+const addr = (b: unknown): { ip: string; mac: string; vlan: number } => {
+  const { ip, mac, vlan } = b as { ip: string; mac: string; vlan: number };
+  return { ip, mac, vlan };
+};
+
 describe('control API', () => {
   const dir = new TempDir();
   const peer = new NetnsPeer('10.79.0.1/24');
@@ -63,8 +69,11 @@ describe('control API', () => {
     assert.equal((put.body as { outcome: string }).outcome, 'replaced');
     const tagged = await unix.call('PUT', '/v1/bindings/10.79.1.1', { mac: '02:79:01:00:00:03', vlan: 12 });
     assert.equal(tagged.status, 201);
-    assert.deepEqual((await unix.call('GET', '/v1/bindings/10.79.1.1')).body, { ip: '10.79.1.1', mac: '02:79:01:00:00:02', vlan: 0 });
-    assert.deepEqual((await unix.call('GET', '/v1/bindings/10.79.1.1?vlan=12')).body, { ip: '10.79.1.1', mac: '02:79:01:00:00:03', vlan: 12 });
+    const one = (await unix.call('GET', '/v1/bindings/10.79.1.1')).body as { source: string; first_seen: string };
+    assert.deepEqual(addr(one), { ip: '10.79.1.1', mac: '02:79:01:00:00:02', vlan: 0 });
+    assert.equal(one.source, 'api');
+    assert.ok(!Number.isNaN(Date.parse(one.first_seen)));
+    assert.deepEqual(addr((await unix.call('GET', '/v1/bindings/10.79.1.1?vlan=12')).body), { ip: '10.79.1.1', mac: '02:79:01:00:00:03', vlan: 12 });
     assert.equal((await unix.call('DELETE', '/v1/bindings/10.79.1.1?vlan=12')).status, 200);
     assert.equal((await unix.call('DELETE', '/v1/bindings/10.79.1.1?vlan=12')).status, 404);
     assert.equal((await unix.call('GET', '/v1/bindings/10.79.1.1?vlan=12')).status, 404);
@@ -157,7 +166,7 @@ describe('control API', () => {
     const prefix = (await unix.call('GET', '/v1/bindings?prefix=10.80.1.0/24&limit=10000')).body as { bindings: { ip: string }[] };
     assert.equal(prefix.bindings.length, 300 - 256);
     const byMac = (await unix.call('GET', '/v1/bindings?mac=02:80:00:00:00:05')).body as { bindings: { ip: string; vlan: number }[] };
-    assert.deepEqual(byMac.bindings, [{ ip: '10.80.0.5', mac: '02:80:00:00:00:05', vlan: 2 }]);
+    assert.deepEqual(byMac.bindings.map(addr), [{ ip: '10.80.0.5', mac: '02:80:00:00:00:05', vlan: 2 }]);
 
     const seen: string[] = [];
     let cursor: string | undefined;
@@ -199,7 +208,7 @@ describe('control API', () => {
     assert.deepEqual({ ...(skipped.body as object), errors: undefined }, { lines: 6, imported: 2, added: 2, replaced: 0, unchanged: 0, table_full: 0, rejected: 3, errors: undefined });
     const csv = await readResponse(await unix.raw('POST', '/v1/bindings/import?format=csv', 'ip,mac,vlan\n10.81.1.1,02:81:01:00:00:01,7\n'));
     assert.equal((csv.body as { added: number }).added, 1);
-    assert.deepEqual((await unix.call('GET', '/v1/bindings/10.81.1.1?vlan=7')).body, { ip: '10.81.1.1', mac: '02:81:01:00:00:01', vlan: 7 });
+    assert.deepEqual(addr((await unix.call('GET', '/v1/bindings/10.81.1.1?vlan=7')).body), { ip: '10.81.1.1', mac: '02:81:01:00:00:01', vlan: 7 });
   });
 
   it('reports counters and ports with link state', async () => {

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadAddon } from '../src/dataplane/addon';
-import { COUNTER_NAMES, DROP_REASONS } from '../src/dataplane/counter_names';
+import { COUNTER_NAMES, DROP_REASONS, VIOLATION_REASONS } from '../src/dataplane/counter_names';
 import { REPO } from './helpers/daemon';
 
 describe('counter names', () => {
@@ -12,6 +12,7 @@ describe('counter names', () => {
     const addon = loadAddon();
     assert.deepEqual([...addon.counterNames], [...COUNTER_NAMES]);
     assert.deepEqual([...addon.dropReasonNames], [...DROP_REASONS]);
+    assert.deepEqual([...addon.violationNames], [...VIOLATION_REASONS]);
   });
 
   it('the generated file matches counters.def', () => {
@@ -20,5 +21,6 @@ describe('counter names', () => {
       [...def.matchAll(new RegExp(`^MICROARP_${kind}\\((\\w+),`, 'gm'))].map((m) => m[1]!);
     assert.deepEqual(names('COUNTER'), [...COUNTER_NAMES]);
     assert.deepEqual(names('DROP'), [...DROP_REASONS]);
+    assert.deepEqual(names('VIOLATION'), [...VIOLATION_REASONS]);
   });
 });

@@ -129,6 +129,7 @@ describe('Prometheus scrapes microarp', () => {
         table: { capacity: 1024 },
         bindings: [10, 11, 12].map((n) => ({ ip: `10.88.0.${n}`, mac: `02:88:00:00:00:${n}` })),
         metrics: { listen: '127.0.0.1:0' },
+        learning: 'off', // the table count below is exact
       })),
     );
     daemon = await startDaemon(config);

@@ -149,9 +149,9 @@ describe('L2 switching between Linux VMs', () => {
     const mac1 = vm1.mac();
     assert.ok(ping(vm1, '10.0.10.2'));
     await sleep(200);
-    // vm3 takes over vm1's MAC (as a migrated VM would) and speaks.
+    // vm1 "migrates" to vm3's port: the same MAC announces the same IP from there.
     vm3.exec('ip', ['link', 'set', vm3.peerIf, 'address', mac1]);
-    vm3.exec('arping', ['-c', '1', '-w', '1', '-U', '-I', vm3.peerIf, '10.0.10.3']);
+    vm3.exec('arping', ['-c', '1', '-w', '1', '-U', '-S', '10.0.10.1', '-I', vm3.peerIf, '10.0.10.1']);
     await sleep(300);
     const fdb = (await api.call('GET', `/v1/fdb?mac=${mac1}`)).body as { entries: { port: string; moves: number }[] };
     assert.equal(fdb.entries[0]?.port, 'vm3');

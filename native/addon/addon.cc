@@ -4,6 +4,7 @@
 #include <napi.h>
 
 #include <atomic>
+#include <cstring>
 #include <chrono>
 #include <thread>
 
@@ -66,6 +67,22 @@ bool read_config(const Napi::Object& o, DataplaneConfig& config) {
     }
     spec.admin_up = !port.Get("adminUp").IsBoolean() || port.Get("adminUp").ToBoolean().Value();
     spec.responder_on = !port.Get("responder").IsBoolean() || port.Get("responder").ToBoolean().Value();
+    spec.trusted = port.Get("trusted").ToBoolean().Value();
+    spec.arp_rate_pps = get_u32(port, "arpRatePps", 0);
+    spec.arp_burst = get_u32(port, "arpBurst", 0);
+    if (port.Get("subnets").IsArray()) {
+      Napi::Array subnets = port.Get("subnets").As<Napi::Array>();
+      if (subnets.Length() > kMaxPortSubnets) return false;
+      for (uint32_t k = 0; k < subnets.Length(); k++) {
+        if (!subnets.Get(k).IsObject()) return false;
+        Napi::Object sn = subnets.Get(k).As<Napi::Object>();
+        const uint32_t len = get_u32(sn, "length", 32);
+        const uint32_t mask = len == 0 ? 0 : ~uint32_t(0) << (32 - len);
+        spec.inspection.net[k] = get_u32(sn, "network", 0) & mask;
+        spec.inspection.mask[k] = mask;
+      }
+      spec.inspection.subnet_count = static_cast<uint8_t>(subnets.Length());
+    }
     config.ports.push_back(spec);
   }
   config.rx_descriptors = static_cast<uint16_t>(get_u32(o, "rxDescriptors", 1024));
@@ -77,6 +94,13 @@ bool read_config(const Napi::Object& o, DataplaneConfig& config) {
   config.enable_pdump = !o.Get("pdump").IsBoolean() || o.Get("pdump").ToBoolean().Value();
   config.fdb_capacity = get_u32(o, "fdbCapacity", 1u << 16);
   config.fdb_aging_seconds = get_u32(o, "fdbAgingSeconds", 300);
+  config.enforce = !o.Get("enforce").IsBoolean() || o.Get("enforce").ToBoolean().Value();
+  if (o.Get("probeMac").IsTypedArray()) {
+    Napi::Uint8Array mac = o.Get("probeMac").As<Napi::Uint8Array>();
+    if (mac.ByteLength() != 6) return false;
+    std::memcpy(config.probe_mac, mac.Data(), 6);
+    config.has_probe_mac = true;
+  }
   return true;
 }
 
@@ -173,7 +197,10 @@ Napi::Value Counters(const Napi::CallbackInfo& info) {
       counters[i] = double(stats.read(static_cast<Counter>(i)));
     Napi::Float64Array drops = Napi::Float64Array::New(env, kDropSlots - 1);
     for (size_t i = 1; i < kDropSlots; i++) drops[i - 1] = double(stats.read_drop(i));
+    Napi::Float64Array violations = Napi::Float64Array::New(env, kViolationSlots - 1);
+    for (size_t i = 1; i < kViolationSlots; i++) violations[i - 1] = double(stats.read_violation(i));
     Napi::Object lcore = Napi::Object::New(env);
+    lcore.Set("violations", violations);
     lcore.Set("lcore", Napi::Number::New(env, g_dataplane.worker_lcore(w)));
     lcore.Set("counters", counters);
     lcore.Set("drops", drops);
@@ -261,6 +288,29 @@ Napi::Value DrainFdbEvents(const Napi::CallbackInfo& info) {
   return Napi::Uint8Array::New(env, n * sizeof(FdbEvent), out.ArrayBuffer(), 0);
 }
 
+Napi::Value Inject(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsTypedArray() ||
+      info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+    return throw_type(env, "inject(portIndex: number, frame: Uint8Array)");
+  Napi::Uint8Array frame = info[1].As<Napi::Uint8Array>();
+  if (frame.ByteLength() < 14 || frame.ByteLength() > 1518)
+    return throw_type(env, "inject: a frame is 14 to 1518 bytes");
+  const bool ok = g_dataplane.inject(info[0].As<Napi::Number>().Uint32Value(), frame.Data(),
+                                     static_cast<uint32_t>(frame.ByteLength()));
+  return Napi::Boolean::New(env, ok);
+}
+
+// Up to 4096 ArpEvents (32-byte records, layout in native/core/arp_event.h).
+Napi::Value DrainArpEvents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr unsigned kMax = 4096;
+  if (!g_dataplane.initialised()) return Napi::Uint8Array::New(env, 0);
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, kMax * sizeof(ArpEvent));
+  const unsigned n = g_dataplane.drain_arp_events(reinterpret_cast<ArpEvent*>(out.Data()), kMax);
+  return Napi::Uint8Array::New(env, n * sizeof(ArpEvent), out.ArrayBuffer(), 0);
+}
+
 Napi::Value Names(Napi::Env env, const char* const* names, size_t first, size_t count) {
   Napi::Array out = Napi::Array::New(env);
   for (size_t i = first; i < count; i++) out.Set(uint32_t(i - first), names[i]);
@@ -279,6 +329,9 @@ Napi::Object RegisterModule(Napi::Env env, Napi::Object exports) {
   exports.Set("setPortResponder", Napi::Function::New(env, SetPortResponder));
   exports.Set("fdbInfo", Napi::Function::New(env, FdbInfo));
   exports.Set("drainFdbEvents", Napi::Function::New(env, DrainFdbEvents));
+  exports.Set("inject", Napi::Function::New(env, Inject));
+  exports.Set("drainArpEvents", Napi::Function::New(env, DrainArpEvents));
+  exports.Set("violationNames", Names(env, kViolationNames, 1, kViolationSlots));
   exports.Set("counterNames", Names(env, kCounterNames, 0, kCounterCount));
   exports.Set("dropReasonNames", Names(env, kDropReasonNames, 1, kDropSlots));
   // Workers still polling when the process exits would fault: stop them first.

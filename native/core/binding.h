@@ -36,4 +36,13 @@ inline uint64_t pack_mac(const uint8_t mac[6]) {
 
 inline void unpack_mac(uint64_t word, uint8_t mac[6]) { std::memcpy(mac, &word, 6); }
 
+// Bits 48-55 of the data word: where the binding came from, so that a worker can tell a
+// learned binding (worth refreshing) from a configured one without asking anyone.
+enum class BindingSource : uint8_t { learned = 1, api = 2, configured = 3 };
+constexpr unsigned kBindingSourceShift = 48;
+
+inline uint64_t binding_word(const uint8_t mac[6], uint8_t source) {
+  return pack_mac(mac) | (uint64_t(source) << kBindingSourceShift);
+}
+
 }  // namespace microarp

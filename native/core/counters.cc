@@ -13,4 +13,10 @@ const char* const kDropReasonNames[kDropSlots] = {
 #include "counters.def"
 };
 
+const char* const kViolationNames[kViolationSlots] = {
+    "none",
+#define MICROARP_VIOLATION(name, help) #name,
+#include "counters.def"
+};
+
 }  // namespace microarp

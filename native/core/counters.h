@@ -29,7 +29,20 @@ constexpr size_t kDropSlots = 1
 #include "counters.def"
     ;
 
+enum class Violation : uint8_t {
+  none = 0,
+#define MICROARP_VIOLATION(name, help) name,
+#include "counters.def"
+};
+
+// Slot 0 (none) unused, as for drops.
+constexpr size_t kViolationSlots = 1
+#define MICROARP_VIOLATION(name, help) +1
+#include "counters.def"
+    ;
+
 extern const char* const kCounterNames[kCounterCount];
+extern const char* const kViolationNames[kViolationSlots];
 extern const char* const kDropReasonNames[kDropSlots];
 
 }  // namespace microarp

@@ -29,7 +29,7 @@ struct UpdateRecord {
   uint32_t ip_be;
   uint16_t vlan;
   UpdateOp op;
-  uint8_t reserved;
+  uint8_t source;  // upsert: the binding's source rank, kept in the table's data word
   uint8_t mac[6];
   uint16_t reserved2;
 };
@@ -37,7 +37,7 @@ static_assert(sizeof(UpdateRecord) == 24, "ring element size must stay a multipl
 
 // The packed form TypeScript hands to the addon: 16 bytes per update, no pointers.
 //   [0]    op (1 = upsert, 2 = remove)
-//   [1]    reserved (0)
+//   [1]    source rank for upsert (1 learned, 2 api, 3 static)
 //   [2..3] vlan, little endian
 //   [4..7] IPv4 in network byte order (FDB ops: the port index, little endian)
 //   [8..13] MAC (ignored for remove)

@@ -98,7 +98,7 @@ void BindingTable::apply(const UpdateRecord& record) {
     return;
   }
 
-  const uint64_t mac = pack_mac(record.mac);
+  const uint64_t mac = binding_word(record.mac, record.source);
   void* old = nullptr;
   if (rte_hash_lookup_data(hash_, &key, &old) >= 0) {
     if (reinterpret_cast<uintptr_t>(old) == mac) {

@@ -3,7 +3,10 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_cycles.h>
 #include <rte_pdump.h>
+
+#include <cstring>
 
 #include "eal.h"
 
@@ -11,6 +14,12 @@ namespace microarp {
 namespace {
 
 constexpr unsigned kMempoolCache = 256;
+constexpr unsigned kInjectRingSize = 1024;
+constexpr unsigned kArpEventRingSize = 4096;
+// Violation reports per worker per second (and burst): enough to see an attack, not enough to
+// let one drown the control side.
+constexpr uint64_t kViolationReportRate = 1000;
+constexpr uint64_t kViolationReportBurst = 200;
 
 uint32_t mbufs_needed(const DataplaneConfig& config, uint32_t workers) {
   const uint64_t ports = config.ports.size();
@@ -86,6 +95,17 @@ Status Dataplane::init(const DataplaneConfig& config) {
     runtime_[p].policy = config.ports[p].policy;
     runtime_[p].admin_up.store(config.ports[p].admin_up);
     runtime_[p].responder_on.store(config.ports[p].responder_on);
+    runtime_[p].trusted = config.ports[p].trusted;
+    runtime_[p].inspection = config.ports[p].inspection;
+    runtime_[p].arp_rate_pps = config.ports[p].arp_rate_pps;
+    runtime_[p].arp_burst = config.ports[p].arp_burst;
+    const std::string name = "microarp_inject" + std::to_string(p);
+    runtime_[p].inject = rte_ring_create(name.c_str(), kInjectRingSize, socket, RING_F_SC_DEQ);
+  }
+  for (size_t i = 0; i < lcores.size(); i++) {
+    const std::string name = "microarp_arpev" + std::to_string(i);
+    arp_event_rings_.push_back(rte_ring_create_elem(name.c_str(), sizeof(ArpEvent), kArpEventRingSize,
+                                                    socket, RING_F_SP_ENQ | RING_F_SC_DEQ));
   }
 
   writer_ = std::make_unique<TableWriter>(table_, fdb_);
@@ -111,6 +131,23 @@ Status Dataplane::init(const DataplaneConfig& config) {
     ctx->fdb = &fdb_;
     ctx->learn_ring = fdb_.learn_ring(static_cast<uint32_t>(i));
     ctx->pool = pool_;
+    ctx->arp_events = arp_event_rings_[i];
+    ctx->enforce = config.enforce;
+    ctx->serves_injection = i == 0;
+    ctx->has_probe_mac = config.has_probe_mac;
+    std::memcpy(ctx->probe_mac, config.probe_mac, 6);
+    ctx->tsc_hz = rte_get_tsc_hz();
+    const uint64_t now = rte_rdtsc();
+    for (size_t p = 0; p < port_count_; p++) {
+      // Each worker polices its share of the port's rate.
+      const uint32_t pps = runtime_[p].arp_rate_pps;
+      const uint64_t share = pps ? (pps + lcores.size() - 1) / lcores.size() : 0;
+      const uint64_t burst = runtime_[p].arp_burst ? (runtime_[p].arp_burst + lcores.size() - 1) / lcores.size() : share;
+      ctx->arp_rate[p].configure(share, burst);
+      ctx->arp_rate[p].last_tsc = now;
+    }
+    ctx->violation_reports.configure(kViolationReportRate, kViolationReportBurst);
+    ctx->violation_reports.last_tsc = now;
     ctx->stats = &stats_[i];
     ctx->running = &running_;
     workers_.push_back(std::move(ctx));
@@ -141,6 +178,15 @@ void Dataplane::stop() {
   running_.store(false);
   rte_eal_mp_wait_lcore();
   writer_->stop();
+  for (size_t p = 0; p < port_count_; p++) {
+    void* m;
+    while (runtime_[p].inject && rte_ring_dequeue(runtime_[p].inject, &m) == 0)
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(runtime_[p].inject);
+    runtime_[p].inject = nullptr;
+  }
+  for (rte_ring* r : arp_event_rings_) rte_ring_free(r);
+  arp_event_rings_.clear();
   final_port_stats_ = port_stats();
   close_ports(ports_);
   fdb_.destroy();  // before the table: its RCU state is the table's
@@ -159,6 +205,32 @@ bool Dataplane::set_admin_up(size_t index, bool up) {
   if (index >= port_count_) return false;
   runtime_[index].admin_up.store(up, std::memory_order_relaxed);
   return true;
+}
+
+bool Dataplane::inject(size_t index, const uint8_t* frame, uint32_t len) {
+  if (!initialised_ || index >= port_count_ || runtime_[index].inject == nullptr) return false;
+  rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+  if (m == nullptr) return false;
+  char* data = rte_pktmbuf_append(m, static_cast<uint16_t>(len));
+  if (data == nullptr) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  std::memcpy(data, frame, len);
+  if (rte_ring_mp_enqueue(runtime_[index].inject, m) != 0) {
+    rte_pktmbuf_free(m);
+    return false;
+  }
+  return true;
+}
+
+unsigned Dataplane::drain_arp_events(ArpEvent* out, unsigned max) {
+  unsigned total = 0;
+  for (rte_ring* r : arp_event_rings_) {
+    if (total == max) break;
+    total += rte_ring_sc_dequeue_burst_elem(r, out + total, sizeof(ArpEvent), max - total, nullptr);
+  }
+  return total;
 }
 
 bool Dataplane::set_responder(size_t index, bool on) {

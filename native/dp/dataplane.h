@@ -34,6 +34,9 @@ struct DataplaneConfig {
   bool enable_pdump = true;
   uint32_t fdb_capacity = 1u << 16;
   uint32_t fdb_aging_seconds = 300;  // 0: learned entries never age
+  bool enforce = true;               // ARP inspection: drop (true) or only count (false)
+  bool has_probe_mac = false;
+  uint8_t probe_mac[6] = {};
 };
 
 struct PortStats {
@@ -71,6 +74,11 @@ class Dataplane {
   // Live per-port switches; false if `index` names no port.
   bool set_admin_up(size_t index, bool up);
   bool set_responder(size_t index, bool on);
+  // Queues a frame to be sent out port `index` by a worker. False: no such port, no mbuf,
+  // or the port's inject ring is full.
+  bool inject(size_t index, const uint8_t* frame, uint32_t len);
+  // Moves up to `max` ArpEvents from the workers' rings into `out`; returns how many.
+  unsigned drain_arp_events(ArpEvent* out, unsigned max);
   bool admin_up(size_t index) const { return runtime_[index].admin_up.load(); }
   bool responder_on(size_t index) const { return runtime_[index].responder_on.load(); }
 
@@ -91,6 +99,7 @@ class Dataplane {
   size_t port_count_ = 0;
   std::unique_ptr<TableWriter> writer_;
   std::vector<std::unique_ptr<WorkerContext>> workers_;
+  std::vector<rte_ring*> arp_event_rings_;
   std::unique_ptr<LcoreStats[]> stats_;
   bool pdump_ = false;
 };

@@ -14,6 +14,7 @@ namespace microarp {
 struct alignas(RTE_CACHE_LINE_SIZE) LcoreStats {
   uint64_t counters[kCounterCount];
   uint64_t drops[kDropSlots];
+  uint64_t violations[kViolationSlots];
 
   void add(Counter c, uint64_t n) {
     uint64_t& slot = counters[static_cast<size_t>(c)];
@@ -22,6 +23,13 @@ struct alignas(RTE_CACHE_LINE_SIZE) LcoreStats {
   void add_drop(DropReason r, uint64_t n) {
     uint64_t& slot = drops[static_cast<size_t>(r)];
     __atomic_store_n(&slot, slot + n, __ATOMIC_RELAXED);
+  }
+  void add_violation(Violation v, uint64_t n) {
+    uint64_t& slot = violations[static_cast<size_t>(v)];
+    __atomic_store_n(&slot, slot + n, __ATOMIC_RELAXED);
+  }
+  uint64_t read_violation(size_t slot) const {
+    return __atomic_load_n(&violations[slot], __ATOMIC_RELAXED);
   }
   uint64_t read(Counter c) const {
     return __atomic_load_n(&counters[static_cast<size_t>(c)], __ATOMIC_RELAXED);
@@ -34,7 +42,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) LcoreStats {
 struct BurstTally {
   uint64_t counters[kCounterCount] = {};
   uint64_t drops[kDropSlots] = {};
+  uint64_t violations[kViolationSlots] = {};
 
+  void violation(Violation v) { violations[static_cast<size_t>(v)]++; }
   void count(Counter c, uint64_t n = 1) { counters[static_cast<size_t>(c)] += n; }
   void drop(DropReason r, uint64_t n = 1) { drops[static_cast<size_t>(r)] += n; }
 
@@ -49,6 +59,12 @@ struct BurstTally {
       if (drops[i]) {
         stats.add_drop(static_cast<DropReason>(i), drops[i]);
         drops[i] = 0;
+      }
+    }
+    for (size_t i = 1; i < kViolationSlots; i++) {
+      if (violations[i]) {
+        stats.add_violation(static_cast<Violation>(i), violations[i]);
+        violations[i] = 0;
       }
     }
   }

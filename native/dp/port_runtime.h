@@ -3,10 +3,12 @@
 #pragma once
 
 #include <rte_common.h>
+#include <rte_ring.h>
 
 #include <atomic>
 #include <cstdint>
 
+#include "../core/arp_inspection.h"
 #include "../core/vlan_policy.h"
 
 namespace microarp {
@@ -16,6 +18,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) PortRuntime {
   VlanPolicy policy;                       // fixed at start
   std::atomic<bool> admin_up{true};        // down: frames in and out are dropped
   std::atomic<bool> responder_on{true};    // off: ARP requests are switched like any frame
+  bool trusted = false;                    // fixed at start: no ARP inspection
+  InspectionPolicy inspection;             // fixed at start
+  uint32_t arp_rate_pps = 0;               // 0: no ARP rate limit
+  uint32_t arp_burst = 0;
+  rte_ring* inject = nullptr;              // frames the control side sends out this port
 };
 
 }  // namespace microarp

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "../core/arp_inspection.h"
 #include "../core/vlan_policy.h"
 #include "status.h"
 
@@ -20,6 +21,10 @@ struct PortSpec {
   VlanPolicy policy;
   bool admin_up = true;
   bool responder_on = true;
+  bool trusted = false;
+  InspectionPolicy inspection;
+  uint32_t arp_rate_pps = 0;
+  uint32_t arp_burst = 0;
 };
 
 struct OpenPort {

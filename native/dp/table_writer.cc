@@ -24,6 +24,7 @@ UpdateRecord unpack_update(const uint8_t* p, UpdateResult* result) {
   UpdateRecord record = {};
   record.result = result;
   record.op = static_cast<UpdateOp>(p[0]);
+  record.source = p[1];
   record.vlan = static_cast<uint16_t>(p[2] | p[3] << 8);
   std::memcpy(&record.ip_be, p + 4, 4);
   std::memcpy(record.mac, p + 8, 6);

@@ -3,6 +3,9 @@
 #include <rte_ethdev.h>
 #include <rte_hash.h>
 
+#include <rte_cycles.h>
+
+#include "../core/arp_inspection.h"
 #include "../core/frame.h"
 #include "../core/vlan_policy.h"
 
@@ -20,7 +23,17 @@ struct FrameInfo {
   uint8_t bind_slot;  // index into the binding lookup, for requests
   uint8_t dst_slot;   // index into the destination FDB lookup, for unicast destinations
   uint8_t src_slot;   // index into the source FDB lookup, for unicast sources
+  uint8_t sender_slot;  // index into the sender binding lookup, for ARP with a sender IP
+  bool has_sender;
 };
+
+constexpr uint64_t kSourceShift = 48;
+constexpr uint64_t kSourceLearned = 1;
+
+bool is_arp(FrameClass cls) {
+  return cls == FrameClass::arp_request || cls == FrameClass::arp_probe ||
+         cls == FrameClass::arp_gratuitous || cls == FrameClass::arp_reply;
+}
 
 // Port state read once per burst: the control side may flip it at any time.
 struct PortView {
@@ -200,6 +213,99 @@ void maybe_learn(WorkerContext& ctx, uint16_t ingress, const uint8_t* frame, con
   r.reserved2 = 0;
 }
 
+void report(WorkerContext& ctx, ArpEventKind kind, Violation v, bool enforced, uint16_t ingress,
+            const uint8_t* frame, const FrameInfo& f) {
+  const uint8_t* arp = frame + f.parsed.arp_offset;
+  ArpEvent& e = ctx.events[ctx.event_count++];
+  e.kind = kind;
+  e.violation = static_cast<uint8_t>(v);
+  e.port = ingress;
+  e.vlan = static_cast<uint16_t>(f.vlan);
+  e.op = static_cast<uint16_t>(arp[arp_field::op] << 8 | arp[arp_field::op + 1]);
+  std::memcpy(&e.spa_be, arp + arp_field::spa, 4);
+  std::memcpy(&e.tpa_be, arp + arp_field::tpa, 4);
+  std::memcpy(e.sha, arp + arp_field::sha, 6);
+  std::memcpy(e.eth_src, frame + 6, 6);
+  e.gratuitous = f.parsed.cls == FrameClass::arp_gratuitous;
+  e.enforced = enforced;
+  e.reserved = 0;
+}
+
+enum class ArpOutcome { pass, consumed };
+
+// Rate limit and inspection on untrusted ports, reports for the control side, and the
+// consumption of replies to microarp's own probes. Consumes `m` when it returns consumed.
+ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const uint8_t* frame,
+                      const FrameInfo& f, bool sender_found, uint64_t sender_word, uint64_t now,
+                      BurstTally& tally) {
+  const PortRuntime& in = ctx.ports[ingress];
+  Violation v = Violation::none;
+  if (!in.trusted) {
+    if (!ctx.arp_rate[ingress].take(now, ctx.tsc_hz)) {
+      v = Violation::rate_limited;
+    } else {
+      v = inspect_arp(frame, f.parsed, in.inspection, sender_found, sender_word);
+    }
+  }
+  if (v != Violation::none) {
+    tally.violation(v);
+    if (ctx.violation_reports.take(now, ctx.tsc_hz)) {
+      report(ctx, ArpEventKind::violation, v, ctx.enforce, ingress, frame, f);
+    } else {
+      tally.count(Counter::arp_events_suppressed);
+    }
+    if (ctx.enforce) {
+      rte_pktmbuf_free(m);
+      tally.drop(DropReason::arp_inspection);
+      return ArpOutcome::consumed;
+    }
+    return ArpOutcome::pass;
+  }
+
+  const uint8_t* arp = frame + f.parsed.arp_offset;
+  if (f.parsed.cls == FrameClass::arp_reply && ctx.has_probe_mac &&
+      std::memcmp(arp + arp_field::tha, ctx.probe_mac, 6) == 0) {
+    report(ctx, ArpEventKind::probe_reply, Violation::none, false, ingress, frame, f);
+    if (std::memcmp(frame, ctx.probe_mac, 6) == 0) {
+      rte_pktmbuf_free(m);
+      tally.count(Counter::probe_replies);
+      return ArpOutcome::consumed;
+    }
+    return ArpOutcome::pass;
+  }
+  // Senders worth the control side's attention: unknown ones (to learn), learned ones (to
+  // refresh), and any that disagree with the table (a conflict, on a trusted port).
+  if (f.has_sender) {
+    bool worth = !sender_found || (sender_word >> kSourceShift) == kSourceLearned;
+    if (!worth) {
+      uint8_t owner[6];
+      unpack_mac(sender_word, owner);
+      worth = std::memcmp(owner, arp + arp_field::sha, 6) != 0;
+    }
+    if (worth) report(ctx, ArpEventKind::sender, Violation::none, false, ingress, frame, f);
+  }
+  return ArpOutcome::pass;
+}
+
+// Sends what the control side queued for each port (worker 0 only).
+void send_injected(WorkerContext& ctx, BurstTally& tally) {
+  rte_mbuf* pkts[kRxBurst];
+  for (uint16_t p = 0; p < ctx.port_count; p++) {
+    rte_ring* ring = ctx.ports[p].inject;
+    if (ring == nullptr || rte_ring_empty(ring)) continue;
+    const unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), kRxBurst, nullptr);
+    if (n == 0) continue;
+    if (!ctx.ports[p].admin_up.load(std::memory_order_relaxed)) {
+      rte_pktmbuf_free_bulk(pkts, n);
+      tally.drop(DropReason::port_down, n);
+      continue;
+    }
+    for (unsigned i = 0; i < n; i++) stage_tx(ctx, p, pkts[i]);
+    tally.count(Counter::injected, n);
+    flush_tx(ctx, p, tally);
+  }
+}
+
 void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
   PortRuntime& in = ctx.ports[ingress];
   rte_mbuf* pkts[kRxBurst];
@@ -222,10 +328,12 @@ void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
   FrameInfo info[kRxBurst];
   BindingKey bind_keys[kRxBurst];
   FdbKey dst_keys[kRxBurst], src_keys[kRxBurst];
+  BindingKey sender_keys[kRxBurst];
+  const BindingKey* sender_ptrs[kRxBurst];
   const BindingKey* bind_ptrs[kRxBurst];
   const FdbKey* dst_ptrs[kRxBurst];
   const FdbKey* src_ptrs[kRxBurst];
-  uint32_t n_bind = 0, n_dst = 0, n_src = 0;
+  uint32_t n_bind = 0, n_dst = 0, n_src = 0, n_sender = 0;
   uint64_t rx_bytes = 0;
   for (uint16_t i = 0; i < n; i++) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; i++) {
@@ -251,6 +359,16 @@ void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
       src_ptrs[n_src] = &src_keys[n_src];
       f.src_slot = static_cast<uint8_t>(n_src++);
     }
+    f.has_sender = false;
+    if (is_arp(f.parsed.cls)) {
+      const uint32_t spa = load_be32_raw(frame + f.parsed.arp_offset + arp_field::spa);
+      if (spa != 0) {
+        f.has_sender = true;
+        sender_keys[n_sender] = make_binding_key(vlan, spa);
+        sender_ptrs[n_sender] = &sender_keys[n_sender];
+        f.sender_slot = static_cast<uint8_t>(n_sender++);
+      }
+    }
     if (view.responder_on && is_request(f.parsed.cls)) {
       bind_keys[n_bind] =
           make_binding_key(vlan, load_be32_raw(frame + f.parsed.arp_offset + arp_field::tpa));
@@ -264,7 +382,11 @@ void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
   const uint64_t bind_hits = n_bind ? ctx.table->lookup_bulk(bind_ptrs, n_bind, macs) : 0;
   const uint64_t dst_hits = n_dst ? ctx.fdb->lookup_bulk(dst_ptrs, n_dst, dst_words) : 0;
   const uint64_t src_hits = n_src ? ctx.fdb->lookup_bulk(src_ptrs, n_src, src_words) : 0;
+  uint64_t sender_words[kRxBurst];
+  const uint64_t sender_hits =
+      n_sender ? ctx.table->lookup_bulk(sender_ptrs, n_sender, sender_words) : 0;
   const uint16_t epoch = ctx.fdb->current_epoch();
+  const uint64_t now = rte_rdtsc();
 
   // Pass 2: in arrival order, learn, then answer, forward, flood or drop each frame.
   for (uint16_t i = 0; i < n; i++) {
@@ -281,6 +403,13 @@ void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
       continue;
     }
     const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+    if (is_arp(f.parsed.cls)) {
+      const bool sender_found = f.has_sender && ((sender_hits >> f.sender_slot) & 1);
+      const uint64_t sender_word = sender_found ? sender_words[f.sender_slot] : 0;
+      if (handle_arp(ctx, ingress, m, frame, f, sender_found, sender_word, now, tally) ==
+          ArpOutcome::consumed)
+        continue;
+    }
     if (f.src_unicast) {
       maybe_learn(ctx, ingress, frame, f, (src_hits >> f.src_slot) & 1, src_words[f.src_slot],
                   epoch);
@@ -324,6 +453,14 @@ void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
     tally.count(Counter::learn_events_lost, ctx.learn_count - queued);
     ctx.learn_count = 0;
   }
+  if (ctx.event_count > 0) {
+    const unsigned queued = rte_ring_sp_enqueue_burst_elem(ctx.arp_events, ctx.events,
+                                                           sizeof(ArpEvent), ctx.event_count,
+                                                           nullptr);
+    tally.count(Counter::arp_events, queued);
+    tally.count(Counter::arp_events_lost, ctx.event_count - queued);
+    ctx.event_count = 0;
+  }
 
   // Everything staged on the ingress port in this burst is a reply.
   tally.count(Counter::replies_sent, flush_tx(ctx, ingress, tally));
@@ -340,6 +477,7 @@ int worker_main(void* arg) {
   ctx.table->register_reader(ctx.index);
   while (ctx.running->load(std::memory_order_relaxed)) {
     for (uint16_t p = 0; p < ctx.port_count; p++) process_burst(ctx, p, tally);
+    if (ctx.serves_injection) send_injected(ctx, tally);
     tally.flush_into(*ctx.stats);
     // No table or FDB reference survives past this point: deleted slots may now be reclaimed.
     ctx.table->quiescent(ctx.index);

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "../core/arp_event.h"
 #include "../core/fdb_entry.h"
 #include "binding_table.h"
 #include "fdb.h"
@@ -18,6 +19,32 @@
 namespace microarp {
 
 constexpr uint16_t kRxBurst = 32;
+
+// A token bucket in thousandths of a token, refilled from the TSC: no syscall, no lock, and
+// owned by one worker (each worker polices its own share of a port's rate).
+struct TokenBucket {
+  uint64_t rate = 0;         // tokens per second; 0 = unlimited
+  uint64_t burst_milli = 0;  // bucket depth
+  uint64_t tokens_milli = 0;
+  uint64_t last_tsc = 0;
+
+  void configure(uint64_t per_second, uint64_t burst) {
+    rate = per_second;
+    burst_milli = (burst ? burst : per_second) * 1000;
+    tokens_milli = burst_milli;
+  }
+  bool take(uint64_t now_tsc, uint64_t tsc_hz) {
+    if (rate == 0) return true;
+    uint64_t elapsed = now_tsc - last_tsc;
+    if (elapsed > tsc_hz) elapsed = tsc_hz;  // a full second refills any bucket
+    last_tsc = now_tsc;
+    tokens_milli += elapsed * rate * 1000 / tsc_hz;
+    if (tokens_milli > burst_milli) tokens_milli = burst_milli;
+    if (tokens_milli < 1000) return false;
+    tokens_milli -= 1000;
+    return true;
+  }
+};
 
 // Everything the loop touches, owned by one worker: l3fwd's per-lcore struct habit. The TX
 // staging arrays live here rather than on the stack because a burst can fan out to every port.
@@ -31,6 +58,14 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   Fdb* fdb = nullptr;
   rte_ring* learn_ring = nullptr;  // this worker's, single producer
   rte_mempool* pool = nullptr;     // for the copies flooding needs when tagging differs
+  rte_ring* arp_events = nullptr;  // this worker's reports to the control side, single producer
+  bool enforce = true;             // ARP inspection drops (false: observe, count only)
+  bool serves_injection = false;   // this worker sends the ports' injected frames
+  bool has_probe_mac = false;
+  uint8_t probe_mac[6] = {};       // source of microarp's own probes; replies to it are consumed
+  uint64_t tsc_hz = 1;
+  TokenBucket arp_rate[kMaxPorts];
+  TokenBucket violation_reports;   // keeps an ARP flood from flooding the control side too
   LcoreStats* stats = nullptr;
   const std::atomic<bool>* running = nullptr;
 
@@ -38,6 +73,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   uint16_t tx_count[kMaxPorts] = {};
   LearnRecord learn[kRxBurst];
   uint16_t learn_count = 0;
+  ArpEvent events[kRxBurst];
+  uint16_t event_count = 0;
 };
 
 // rte_eal_remote_launch entry point; `arg` is a WorkerContext*.

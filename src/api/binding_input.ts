@@ -34,6 +34,8 @@ export function vlanField(v: unknown, field = 'vlan'): number {
   return n;
 }
 
+const EXPORT_ONLY = new Set(['source', 'port', 'first_seen', 'last_seen', 'moves', 'hits']);
+
 export interface BindingInput {
   ip: number;
   mac: Uint8Array;
@@ -46,7 +48,11 @@ export function bindingFromObject(o: unknown): BindingInput {
   }
   const r = o as Record<string, unknown>;
   for (const key of Object.keys(r)) {
-    if (!['ip', 'mac', 'vlan'].includes(key)) throw new FieldError(key, 'unknown field (expected ip, mac, vlan)');
+    // What an export adds (source, port, times, counts) is accepted and ignored, so that an
+    // export can be imported again.
+    if (!['ip', 'mac', 'vlan'].includes(key) && !EXPORT_ONLY.has(key)) {
+      throw new FieldError(key, 'unknown field (expected ip, mac, vlan)');
+    }
   }
   return { ip: ipField(r.ip), mac: macField(r.mac), vlan: vlanField(r.vlan) };
 }

@@ -10,6 +10,7 @@ import { ApiError, readJson, sendJson } from './http_util';
 import { parseImport, type ImportFormat } from './import_parser';
 import { snapshotObject } from '../cli/stats_format';
 import type { FdbView } from '../table/fdb_view';
+import type { EventHub } from '../learning/event_hub';
 import type { Update, UpdateSummary } from '../dataplane/updates';
 
 export interface ApiContext {
@@ -21,6 +22,7 @@ export interface ApiContext {
     setResponder(index: number, on: boolean): void;
   };
   fdbStatic(ops: Update[]): Promise<UpdateSummary>;
+  events: EventHub;
   snapshot(): Snapshot;
   ready(): { ready: boolean; reason?: string };
   audit(who: string, action: string, details: Record<string, unknown>): void;
@@ -84,6 +86,9 @@ function writeResponse(r: Request, outcome: Outcome, binding: object, previous?:
     throw new ApiError(409, 'CONFLICT', `already bound to ${previous}; replace it with PUT (CLI: --replace)`, 'mac', { previous_mac: previous });
   }
   if (outcome === 'missing') throw new ApiError(404, 'NOT_FOUND', 'no such binding');
+  if (outcome === 'outranked') {
+    throw new ApiError(409, 'OUTRANKED', `bound to ${previous} by the config (static), which the API does not override`, undefined, { previous_mac: previous });
+  }
   sendJson(r.res, STATUS_OF[outcome] ?? 200, { outcome, binding, ...(previous ? { previous_mac: previous } : {}) });
 }
 
@@ -113,7 +118,7 @@ export const handlers = {
     if (after !== undefined && !Number.isSafeInteger(after)) throw new ApiError(400, 'INVALID', 'cursor: not a cursor from a previous page', 'cursor');
     const page = ctx.table.list(filter, limit, after);
     const bindings = page.bindings.map((b) => {
-      const port = ctx.fdb.portOf(b.vlan, b.mac);
+      const port = ctx.fdb.portOf(b.vlan, b.mac) ?? b.port;
       return port ? { ...b, port } : b;
     });
     sendJson(r.res, 200, { bindings, total: ctx.table.size, ...(page.next !== undefined ? { next_cursor: String(page.next) } : {}) });
@@ -151,6 +156,22 @@ export const handlers = {
     const ip = field(() => ipField(r.params[0]));
     const vlan = field(() => vlanField(r.url.searchParams.get('vlan') ?? undefined));
     await writeOne(r, ctx, { op: 'remove', ip, vlan });
+  },
+
+  /** NDJSON, one event per line, until the client goes away; `?type=a,b` filters. */
+  async eventStream(r: Request, ctx: ApiContext): Promise<void> {
+    const types = r.url.searchParams.get('type')?.split(',').filter(Boolean);
+    r.res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+    r.res.write(`${JSON.stringify({ time: new Date().toISOString(), type: 'subscribed', types: types ?? 'all' })}\n`);
+    await new Promise<void>((resolve) => {
+      const unsubscribe = ctx.events.subscribe((e) => {
+        if (!types || types.includes(e.type)) r.res.write(`${JSON.stringify(e)}\n`);
+      });
+      r.res.once('close', () => {
+        unsubscribe();
+        resolve();
+      });
+    });
   },
 
   fdbList(r: Request, ctx: ApiContext): void {

@@ -28,6 +28,7 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/v1\/ports$/, handler: handlers.ports, write: false, body: false },
   { method: 'PATCH', pattern: /^\/v1\/ports\/([^/]+)$/, handler: handlers.portPatch, write: true, body: true },
   { method: 'GET', pattern: /^\/v1\/fdb$/, handler: handlers.fdbList, write: false, body: false },
+  { method: 'GET', pattern: /^\/v1\/events$/, handler: handlers.eventStream, write: false, body: false },
   { method: 'PUT', pattern: /^\/v1\/fdb$/, handler: handlers.fdbPut, write: true, body: true },
   { method: 'DELETE', pattern: /^\/v1\/fdb\/([^/]+)$/, handler: handlers.fdbDelete, write: true, body: false },
   { method: 'GET', pattern: /^\/v1\/bindings$/, handler: handlers.list, write: false, body: false },

@@ -15,6 +15,35 @@ export interface PortConfig {
   nativeVlan: number;
   responder: boolean;
   adminUp: boolean;
+  /** Trusted ports (uplinks) skip ARP inspection. */
+  trusted: boolean;
+  /** Sender IPs allowed on the port; empty = any. [network (host order), length]. */
+  allowedSubnets: [number, number][];
+  /** ARP frames per second (and burst) accepted from the port; 0 = unlimited. */
+  arpRate: { pps: number; burst: number };
+}
+
+export interface LearningConfig {
+  enabled: boolean;
+  /** Per VLAN, the subnets learning may take addresses from; a VLAN not listed learns none, unless empty = all. */
+  subnets: Map<number, [number, number][]>;
+  maxPerPort: number;
+  maxPerVlan: number;
+  /** A learned binding not refreshed for this long is removed (0: never). */
+  agingSeconds: number;
+  /** This long before expiry, the owner is probed with a unicast ARP request. */
+  probeBeforeSeconds: number;
+  probeMac: Uint8Array;
+}
+
+export interface MigrationConfig {
+  garpCount: number;
+  garpIntervalMs: number;
+  /** How long the current owner of a claimed IP has to answer a probe. */
+  conflictProbeMs: number;
+  freezeMoves: number;
+  freezeWindowSeconds: number;
+  freezeSeconds: number;
 }
 
 export interface StaticFdbEntry {
@@ -39,6 +68,10 @@ export interface Config {
   txDescriptors: number;
   bindings: Binding[];
   fdb: { capacity: number; agingSeconds: number; static: StaticFdbEntry[] };
+  /** ARP inspection on untrusted ports: drop, or only count and report. */
+  enforce: 'enforce' | 'observe';
+  learning: LearningConfig;
+  migration: MigrationConfig;
   api: ApiConfig;
   /** HOST:PORT for Prometheus' /metrics, or null when turned off. */
   metricsListen: HostPort | null;
@@ -73,6 +106,9 @@ export const DEFAULTS = {
   updateRing: 65536,
   rxDescriptors: 1024,
   txDescriptors: 1024,
+  arpRate: { pps: 0, burst: 0 },
+  learning: { maxPerPort: 1024, maxPerVlan: 65536, agingSeconds: 600, probeBeforeSeconds: 30, probeMac: '02:6d:61:72:70:00' },
+  migration: { garpCount: 3, garpIntervalMs: 100, conflictProbeMs: 1000, freezeMoves: 5, freezeWindowSeconds: 60, freezeSeconds: 300 },
   fdbCapacity: 65536,
   fdbAgingSeconds: 300,
   apiSocket: '/run/microarp/microarp.sock',

@@ -2,7 +2,7 @@
 // stopping at the first, so one run of `check-config` shows all that is wrong.
 import { MAX_VLAN, formatIPv4, macProblem, parseIPv4, parseMac } from '../dataplane/address';
 import type { Binding } from '../dataplane/updates';
-import { DEFAULTS, type ApiConfig, type Config, type HostPort, type PortConfig, type Workers } from './config';
+import { DEFAULTS, type ApiConfig, type Config, type HostPort, type LearningConfig, type MigrationConfig, type PortConfig, type Workers } from './config';
 
 export interface ConfigIssue {
   path: string;
@@ -12,13 +12,15 @@ export interface ConfigIssue {
 const TOP_KEYS = [
   'eal', 'workers', 'memory_mb', 'hugepages', 'ports', 'unknown', 'table',
   'rx_descriptors', 'tx_descriptors', 'bindings', 'api', 'metrics', 'telemetry', 'pdump',
-  'log_level', 'fdb',
+  'log_level', 'fdb', 'enforce', 'learning', 'migration',
 ];
+const LEARNING_KEYS = ['enabled', 'subnets', 'max_per_port', 'max_per_vlan', 'aging_seconds', 'probe_before_seconds', 'probe_mac'];
+const MIGRATION_KEYS = ['garp_count', 'garp_interval_ms', 'conflict_probe_ms', 'freeze_moves', 'freeze_window_seconds', 'freeze_seconds'];
 const FDB_KEYS = ['capacity', 'aging_seconds', 'static'];
 const API_KEYS = ['socket', 'listen', 'token', 'token_env', 'open_reads'];
 const METRICS_KEYS = ['listen'];
 const TABLE_KEYS = ['capacity', 'update_ring'];
-const PORT_KEYS = ['name', 'device', 'mode', 'vlan', 'vlans', 'native_vlan', 'responder', 'admin'];
+const PORT_KEYS = ['name', 'device', 'mode', 'vlan', 'vlans', 'native_vlan', 'responder', 'admin', 'trusted', 'allowed_subnets', 'arp_rate'];
 const BINDING_KEYS = ['ip', 'mac', 'vlan'];
 const PCI = /^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
 const VDEV = /^net_[A-Za-z0-9_]+(,.*)?$/;
@@ -136,6 +138,9 @@ function portSwitching(raw: Raw, path: string, c: Collector): Switching | null {
     nativeVlan: 0,
     responder: bool(raw.responder, `${path}.responder`, true, c),
     adminUp: oneOf(raw.admin, `${path}.admin`, ['up', 'down'] as const, 'up', c) === 'up',
+    trusted: bool(raw.trusted, `${path}.trusted`, false, c),
+    allowedSubnets: subnetList(raw.allowed_subnets, `${path}.allowed_subnets`, 8, c),
+    arpRate: arpRate(raw.arp_rate, `${path}.arp_rate`, c),
   };
   if (result.mode === 'all') {
     for (const key of ['vlan', 'vlans', 'native_vlan']) {
@@ -161,6 +166,99 @@ function portSwitching(raw: Raw, path: string, c: Collector): Switching | null {
     }
   }
   return c.issues.length === before ? result : null;
+}
+
+function subnetList(v: unknown, path: string, max: number, c: Collector): [number, number][] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > max) {
+    c.add(path, `must be a list of at most ${max} prefixes, e.g. ["10.0.10.0/24"]`);
+    return [];
+  }
+  const out: [number, number][] = [];
+  v.forEach((cidr, i) => {
+    const m = typeof cidr === 'string' ? /^([^/]+)\/(\d{1,2})$/.exec(cidr) : null;
+    const network = m ? parseIPv4(m[1]!) : null;
+    const length = m ? Number(m[2]) : NaN;
+    if (network === null || !(length >= 0 && length <= 32)) return c.add(`${path}[${i}]`, `not an IPv4 prefix: ${JSON.stringify(cidr)}`);
+    if (network % 2 ** (32 - length) !== 0) return c.add(`${path}[${i}]`, `host bits set in ${cidr as string}`);
+    out.push([network, length]);
+  });
+  return out;
+}
+
+function arpRate(v: unknown, path: string, c: Collector): { pps: number; burst: number } {
+  if (v === undefined) return { ...DEFAULTS.arpRate };
+  if (v === 0 || v === 'off') return { pps: 0, burst: 0 };
+  if (!isObject(v)) {
+    c.add(path, 'must be {pps, burst?} or off');
+    return { ...DEFAULTS.arpRate };
+  }
+  unknownKeys(v, ['pps', 'burst'], path, c);
+  const pps = integer(v.pps, `${path}.pps`, 0, 10_000_000, DEFAULTS.arpRate.pps, c);
+  return { pps, burst: integer(v.burst, `${path}.burst`, 1, 10_000_000, Math.max(1, pps * 2), c) };
+}
+
+function learning(v: unknown, c: Collector): LearningConfig {
+  const d = DEFAULTS.learning;
+  const out: LearningConfig = {
+    enabled: true,
+    subnets: new Map(),
+    maxPerPort: d.maxPerPort,
+    maxPerVlan: d.maxPerVlan,
+    agingSeconds: d.agingSeconds,
+    probeBeforeSeconds: d.probeBeforeSeconds,
+    probeMac: parseMac(d.probeMac)!,
+  };
+  if (v === undefined) return out;
+  if (v === false || v === 'off') return { ...out, enabled: false };
+  if (!isObject(v)) {
+    c.add('learning', 'must be a mapping or off');
+    return out;
+  }
+  unknownKeys(v, LEARNING_KEYS, 'learning', c);
+  out.enabled = bool(v.enabled, 'learning.enabled', true, c);
+  if (v.subnets !== undefined) {
+    if (!isObject(v.subnets)) c.add('learning.subnets', 'must map a VLAN to its prefixes, e.g. {"10": ["10.0.10.0/24"]}');
+    else {
+      for (const [vlanText, list] of Object.entries(v.subnets)) {
+        const vlan = /^\d+$/.test(vlanText) ? Number(vlanText) : NaN;
+        if (!(vlan >= 0 && vlan <= MAX_VLAN)) c.add(`learning.subnets.${vlanText}`, 'the key must be a VLAN, 0 to 4094');
+        else out.subnets.set(vlan, subnetList(list, `learning.subnets.${vlanText}`, 64, c));
+      }
+    }
+  }
+  out.maxPerPort = integer(v.max_per_port, 'learning.max_per_port', 0, 1 << 24, d.maxPerPort, c);
+  out.maxPerVlan = integer(v.max_per_vlan, 'learning.max_per_vlan', 0, 1 << 24, d.maxPerVlan, c);
+  out.agingSeconds = integer(v.aging_seconds, 'learning.aging_seconds', 0, 1 << 24, d.agingSeconds, c);
+  out.probeBeforeSeconds = integer(v.probe_before_seconds, 'learning.probe_before_seconds', 0, 1 << 24, d.probeBeforeSeconds, c);
+  if (out.agingSeconds > 0 && out.probeBeforeSeconds >= out.agingSeconds) {
+    c.add('learning.probe_before_seconds', 'must be less than learning.aging_seconds');
+  }
+  if (v.probe_mac !== undefined) {
+    const mac = typeof v.probe_mac === 'string' ? parseMac(v.probe_mac) : null;
+    const problem = mac ? macProblem(mac) : 'not a MAC address';
+    if (problem) c.add('learning.probe_mac', problem);
+    else out.probeMac = mac!;
+  }
+  return out;
+}
+
+function migration(v: unknown, c: Collector): MigrationConfig {
+  const d = DEFAULTS.migration;
+  if (v === undefined) return { ...d };
+  if (!isObject(v)) {
+    c.add('migration', 'must be a mapping');
+    return { ...d };
+  }
+  unknownKeys(v, MIGRATION_KEYS, 'migration', c);
+  return {
+    garpCount: integer(v.garp_count, 'migration.garp_count', 0, 100, d.garpCount, c),
+    garpIntervalMs: integer(v.garp_interval_ms, 'migration.garp_interval_ms', 1, 60000, d.garpIntervalMs, c),
+    conflictProbeMs: integer(v.conflict_probe_ms, 'migration.conflict_probe_ms', 10, 60000, d.conflictProbeMs, c),
+    freezeMoves: integer(v.freeze_moves, 'migration.freeze_moves', 2, 1000, d.freezeMoves, c),
+    freezeWindowSeconds: integer(v.freeze_window_seconds, 'migration.freeze_window_seconds', 1, 86400, d.freezeWindowSeconds, c),
+    freezeSeconds: integer(v.freeze_seconds, 'migration.freeze_seconds', 1, 86400, d.freezeSeconds, c),
+  };
 }
 
 function fdb(v: unknown, portNames: Set<string>, c: Collector): Config['fdb'] {
@@ -321,6 +419,9 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
     txDescriptors: integer(raw.tx_descriptors, 'tx_descriptors', 32, 16384, DEFAULTS.txDescriptors, c),
     bindings: bindings(raw.bindings, c),
     fdb: { capacity: 0, agingSeconds: 0, static: [] },
+    enforce: oneOf(raw.enforce, 'enforce', ['enforce', 'observe'] as const, 'enforce', c),
+    learning: learning(raw.learning, c),
+    migration: migration(raw.migration, c),
     api: api(raw.api, c, env),
     metricsListen: metrics(raw.metrics, c),
     telemetry: bool(raw.telemetry, 'telemetry', true, c),

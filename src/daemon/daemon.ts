@@ -7,6 +7,8 @@ import { deviceName } from '../config/validate';
 import { Dataplane, type Snapshot } from '../dataplane/dataplane';
 import { BindingTable } from '../table/binding_table';
 import { FdbView } from '../table/fdb_view';
+import { EventHub } from '../learning/event_hub';
+import { Learner } from '../learning/learner';
 import { ApiServer } from '../api/server';
 import { Metrics } from '../metrics/metrics';
 import type { Logger } from '../log/logger';
@@ -20,6 +22,8 @@ export class Daemon {
   private linkTimer?: NodeJS.Timeout;
   private fdbTimer?: NodeJS.Timeout;
   readonly fdb: FdbView;
+  readonly events: EventHub;
+  learner?: Learner;
   private readonly linkState = new Map<string, boolean>();
   private stopped = false;
 
@@ -31,6 +35,7 @@ export class Daemon {
     readonly filePrefix: string,
   ) {
     this.fdb = new FdbView((index) => config.ports[index]?.name ?? `#${index}`);
+    this.events = new EventHub(log);
   }
 
   portIndex(name: string): number {
@@ -53,7 +58,13 @@ export class Daemon {
           nativeVlan: p.nativeVlan,
           adminUp: p.adminUp,
           responder: p.responder,
+          trusted: p.trusted,
+          subnets: p.allowedSubnets.map(([network, length]) => ({ network, length })),
+          arpRatePps: p.arpRate.pps,
+          arpBurst: p.arpRate.burst,
         })),
+        enforce: config.enforce === 'enforce',
+        probeMac: config.learning.probeMac,
         fdbCapacity: config.fdb.capacity,
         fdbAgingSeconds: config.fdb.agingSeconds,
         rxDescriptors: config.rxDescriptors,
@@ -70,9 +81,14 @@ export class Daemon {
     const table = new BindingTable(dataplane, config.table.capacity, (_records, seconds) => metrics?.observeUpdate(seconds));
     table.seed(config.bindings);
     const daemon = new Daemon(config, dataplane, table, log, filePrefix);
+    daemon.learner = new Learner(config, dataplane, table, daemon.fdb, daemon.events);
     try {
       if (config.metricsListen) {
-        metrics = new Metrics({ snapshot: () => dataplane.snapshot(), updatesApplied: () => table.updatesApplied });
+        metrics = new Metrics({
+          snapshot: () => dataplane.snapshot(),
+          updatesApplied: () => table.updatesApplied,
+          learner: () => daemon.learner!.stats,
+        });
         await metrics.start(config.metricsListen);
         daemon.metrics = metrics;
       }
@@ -88,6 +104,7 @@ export class Daemon {
               setResponder: (index, on) => dataplane.setPortResponder(index, on),
             },
             fdbStatic: (ops) => dataplane.apply(ops),
+            events: daemon.events,
             snapshot: () => dataplane.snapshot(),
             ready: () => daemon.readiness(),
             audit: (who, action, details) => log.info('api write', { who, action, ...details }),
@@ -102,6 +119,7 @@ export class Daemon {
     }
     daemon.watchLinks();
     daemon.watchFdb();
+    daemon.learner.start();
     return daemon;
   }
 
@@ -144,6 +162,7 @@ export class Daemon {
     this.fdbTimer = setInterval(() => {
       const events = this.dataplane.drainFdbEvents();
       this.fdb.apply(events);
+      this.learner?.onFdbEvents(events);
       for (const e of events) {
         if (e.type === 'moved') {
           this.log.info('mac moved', { vlan: e.vlan, mac: e.mac, from: this.config.ports[e.oldPort]?.name, to: this.config.ports[e.port]?.name });
@@ -159,6 +178,7 @@ export class Daemon {
     this.stopped = true;
     if (this.linkTimer) clearInterval(this.linkTimer);
     if (this.fdbTimer) clearInterval(this.fdbTimer);
+    this.learner?.stop();
     await this.api?.stop();
     await this.metrics?.stop();
     await this.dataplane.stop();

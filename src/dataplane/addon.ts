@@ -12,6 +12,11 @@ export interface AddonPort {
   nativeVlan?: number;
   adminUp?: boolean;
   responder?: boolean;
+  trusted?: boolean;
+  /** Sender IPs allowed on the port (host-order network, prefix length); none = any. */
+  subnets?: { network: number; length: number }[];
+  arpRatePps?: number;
+  arpBurst?: number;
 }
 
 export interface AddonConfig {
@@ -26,12 +31,15 @@ export interface AddonConfig {
   updateRingSize: number;
   dropUnbound: boolean;
   pdump: boolean;
+  enforce: boolean;
+  probeMac?: Uint8Array;
 }
 
 export interface AddonLcoreCounters {
   lcore: number;
   counters: Float64Array;
   drops: Float64Array;
+  violations: Float64Array;
 }
 
 export interface AddonPortStats {
@@ -74,6 +82,9 @@ export interface Addon {
   setPortResponder(index: number, on: boolean): void;
   fdbInfo(): AddonFdbInfo;
   drainFdbEvents(): Uint8Array;
+  inject(port: number, frame: Uint8Array): boolean;
+  drainArpEvents(): Uint8Array;
+  readonly violationNames: readonly string[];
   readonly counterNames: readonly string[];
   readonly dropReasonNames: readonly string[];
 }

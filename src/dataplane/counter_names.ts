@@ -22,6 +22,11 @@ export const COUNTER_NAMES = [
   "tag_copies",
   "learn_events",
   "learn_events_lost",
+  "arp_events",
+  "arp_events_lost",
+  "arp_events_suppressed",
+  "probe_replies",
+  "injected",
 ] as const;
 
 export const DROP_REASONS = [
@@ -38,10 +43,30 @@ export const DROP_REASONS = [
   "port_down",
   "same_port",
   "no_mbuf",
+  "arp_inspection",
   "tx_full",
 ] as const;
 
+export const VIOLATION_REASONS = [
+  "sha_mismatch",
+  "bad_sender_ip",
+  "reply_dst_mismatch",
+  "sender_outside_subnet",
+  "spoofed_binding",
+  "rate_limited",
+] as const;
+
 export type CounterName = (typeof COUNTER_NAMES)[number];
+export type ViolationReason = (typeof VIOLATION_REASONS)[number];
+
+export const VIOLATION_HELP: Record<ViolationReason, string> = {
+  sha_mismatch: "Ethernet source differs from the ARP sender hardware address",
+  bad_sender_ip: "Sender IP is zero (outside a probe), multicast or broadcast",
+  reply_dst_mismatch: "ARP reply whose Ethernet destination differs from its target hardware address",
+  sender_outside_subnet: "Sender IP outside the subnets allowed on the port",
+  spoofed_binding: "Sender IP bound to another MAC",
+  rate_limited: "ARP frame over the port's ARP rate limit",
+};
 export type DropReason = (typeof DROP_REASONS)[number];
 
 export const COUNTER_HELP: Record<CounterName, string> = {
@@ -66,6 +91,11 @@ export const COUNTER_HELP: Record<CounterName, string> = {
   tag_copies: "Flooded frames copied because some ports take them tagged and others untagged",
   learn_events: "Source MACs reported to the FDB writer (new, moved, or due for refresh)",
   learn_events_lost: "Source MAC reports lost to a full learn ring (learned on a later frame)",
+  arp_events: "ARP senders, probe replies and violations reported to the control side",
+  arp_events_lost: "ARP reports lost to a full event ring",
+  arp_events_suppressed: "Violation reports held back by the per-worker report rate limit",
+  probe_replies: "Replies to microarp's own ARP probes, consumed after reporting",
+  injected: "Frames the control side sent out through a worker (probes, gratuitous ARP)",
 };
 
 export const DROP_REASON_HELP: Record<DropReason, string> = {
@@ -82,5 +112,6 @@ export const DROP_REASON_HELP: Record<DropReason, string> = {
   port_down: "Frame received on, or destined to, a port that is administratively down",
   same_port: "Unicast frame whose destination sits behind the port it came in on",
   no_mbuf: "Frame that needed a copy or a tag but no mbuf or headroom was left",
+  arp_inspection: "ARP frame that failed inspection on an untrusted port in enforce mode (reasons: violations)",
   tx_full: "Frame not accepted by a full transmit queue",
 };

@@ -1,7 +1,15 @@
 // The typed face of the engine: start, stop, table updates in batches, counters.
 import { loadAddon, type Addon, type AddonConfig, type AddonFdbInfo, type AddonPort } from './addon';
 import { decodeFdbEvents, type FdbEvent } from './fdb_events';
-import { COUNTER_NAMES, DROP_REASONS, type CounterName, type DropReason } from './counter_names';
+import {
+  COUNTER_NAMES,
+  DROP_REASONS,
+  VIOLATION_REASONS,
+  type CounterName,
+  type DropReason,
+  type ViolationReason,
+} from './counter_names';
+import { decodeArpEvents, type ArpEvent } from './arp_events';
 import { MAX_VLAN, macProblem } from './address';
 import {
   addSummaries,
@@ -30,15 +38,21 @@ export interface DataplaneOptions {
   unknown: 'flood' | 'drop';
   /** Serve dpdk-dumpcap through the pdump library (default true). */
   pdump?: boolean;
+  /** ARP inspection drops violations (default) or, false, only counts them (observe). */
+  enforce?: boolean;
+  /** Source MAC of microarp's own ARP probes; replies to it are reported and consumed. */
+  probeMac?: Uint8Array;
 }
 
 export type CounterValues = Record<CounterName, number>;
 export type DropValues = Record<DropReason, number>;
+export type ViolationValues = Record<ViolationReason, number>;
 
 export interface LcoreCounters {
   lcore: number;
   counters: CounterValues;
   drops: DropValues;
+  violations: ViolationValues;
 }
 
 export interface PortCounters {
@@ -63,6 +77,7 @@ export interface Snapshot {
   lcores: LcoreCounters[];
   totals: CounterValues;
   drops: DropValues;
+  violations: ViolationValues;
   table: { bindings: number; capacity: number; ringDepth: number };
   fdb: AddonFdbInfo;
   workersRunning: boolean;
@@ -116,6 +131,8 @@ export class Dataplane {
       updateRingSize: options.updateRingSize ?? 65536,
       dropUnbound: options.unknown === 'drop',
       pdump: options.pdump ?? true,
+      enforce: options.enforce ?? true,
+      probeMac: options.probeMac,
     };
     started = true;
     callNative(() => addon.init(config));
@@ -124,7 +141,8 @@ export class Dataplane {
       if (staticFdb.length > 0) {
         await dataplane.apply(staticFdb.map((e) => ({ op: 'fdb_add' as const, ...e })));
       }
-      const loaded = await dataplane.upsert(bindings);
+      // The config's bindings are the static ones: nothing learned or written by the API outranks them.
+      const loaded = await dataplane.apply(bindings.map((b) => ({ op: 'upsert' as const, ...b, source: 'static' as const })));
       if (loaded.tableFull > 0) {
         throw new DataplaneError(
           `${loaded.tableFull} of ${bindings.length} bindings did not fit in a table of ` +
@@ -173,9 +191,15 @@ export class Dataplane {
   snapshot(): Snapshot {
     const totals = zeroed(COUNTER_NAMES);
     const drops = zeroed(DROP_REASONS);
+    const violations = zeroed(VIOLATION_REASONS);
     const lcores = this.addon.counters().map((raw) => {
       const counters = zeroed(COUNTER_NAMES);
       const lcoreDrops = zeroed(DROP_REASONS);
+      const lcoreViolations = zeroed(VIOLATION_REASONS);
+      VIOLATION_REASONS.forEach((name, i) => {
+        lcoreViolations[name] = raw.violations[i] ?? 0;
+        violations[name] += lcoreViolations[name];
+      });
       COUNTER_NAMES.forEach((name, i) => {
         counters[name] = raw.counters[i] ?? 0;
         totals[name] += counters[name];
@@ -184,7 +208,7 @@ export class Dataplane {
         lcoreDrops[name] = raw.drops[i] ?? 0;
         drops[name] += lcoreDrops[name];
       });
-      return { lcore: raw.lcore, counters, drops: lcoreDrops };
+      return { lcore: raw.lcore, counters, drops: lcoreDrops, violations: lcoreViolations };
     });
     const ports = this.addon.portStats().map((p) => ({
       name: p.name,
@@ -202,7 +226,7 @@ export class Dataplane {
       responder: p.responder,
     }));
     const { workersRunning, ...table } = this.addon.tableInfo();
-    return { time: new Date(), ports, lcores, totals, drops, table, fdb: this.addon.fdbInfo(), workersRunning };
+    return { time: new Date(), ports, lcores, totals, drops, violations, table, fdb: this.addon.fdbInfo(), workersRunning };
   }
 
   /** Takes a port out of service (frames in and out dropped) or back; live. */
@@ -215,6 +239,20 @@ export class Dataplane {
     callNative(() => this.addon.setPortResponder(index, on));
   }
 
+  /**
+   * Queues a whole frame (tag included, if the port wants one) to be sent out port `index`
+   * by a worker. False when the port's inject ring is full or no mbuf is left.
+   */
+  inject(index: number, frame: Uint8Array): boolean {
+    if (this.stopped) return false;
+    return this.addon.inject(index, frame);
+  }
+
+  /** What the workers reported about ARP since the last call. */
+  drainArpEvents(): ArpEvent[] {
+    return this.stopped ? [] : decodeArpEvents(this.addon.drainArpEvents());
+  }
+
   /** FDB changes the writer made since the last call (learned, moved, aged, ...). */
   drainFdbEvents(): FdbEvent[] {
     return this.stopped ? [] : decodeFdbEvents(this.addon.drainFdbEvents());
@@ -223,6 +261,10 @@ export class Dataplane {
   /** Names the running addon reports, for checking against the generated lists. */
   nativeNames(): { counters: readonly string[]; drops: readonly string[] } {
     return { counters: this.addon.counterNames, drops: this.addon.dropReasonNames };
+  }
+
+  violationNames(): readonly string[] {
+    return this.addon.violationNames;
   }
 
   /**

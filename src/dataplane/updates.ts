@@ -15,8 +15,12 @@ export interface BindingKey {
   vlan: number;
 }
 
+/** Where a binding came from; the higher wins a conflict. Kept in the dataplane's data word. */
+export const SOURCE_RANK = { learned: 1, api: 2, static: 3 } as const;
+export type BindingSource = keyof typeof SOURCE_RANK;
+
 export type Update =
-  | ({ op: 'upsert' } & Binding)
+  | ({ op: 'upsert'; source?: BindingSource } & Binding)
   | ({ op: 'remove' } & BindingKey)
   /** A static FDB entry: (vlan, mac) -> port index, never aged. */
   | { op: 'fdb_add'; vlan: number; mac: Uint8Array; port: number }
@@ -42,6 +46,7 @@ export function packUpdates(updates: readonly Update[]): Uint8Array {
   updates.forEach((u, i) => {
     const at = i * PACKED_UPDATE_SIZE;
     packed[at] = OP_CODES[u.op];
+    if (u.op === 'upsert') packed[at + 1] = SOURCE_RANK[u.source ?? 'api'];
     view.setUint16(at + 2, u.vlan, true);
     if (u.op === 'upsert' || u.op === 'remove') view.setUint32(at + 4, u.ip, false); // network order, as in the frame
     else if (u.op === 'fdb_add') view.setUint32(at + 4, u.port, true);

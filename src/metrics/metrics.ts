@@ -4,11 +4,13 @@ import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HostPort } from '../config/config';
 import type { Snapshot } from '../dataplane/dataplane';
-import { COUNTER_HELP, COUNTER_NAMES, DROP_REASONS } from '../dataplane/counter_names';
+import { COUNTER_HELP, COUNTER_NAMES, DROP_REASONS, VIOLATION_REASONS } from '../dataplane/counter_names';
+import type { LearnerStats } from '../learning/learner';
 
 export interface MetricsSource {
   snapshot(): Snapshot;
   updatesApplied(): number;
+  learner(): LearnerStats;
 }
 
 type PortField = 'rx' | 'tx' | 'rxBytes' | 'txBytes' | 'rxMissed' | 'rxErrors' | 'txErrors' | 'rxNoMbuf';
@@ -141,6 +143,43 @@ export class Metrics {
         collect() {
           this.reset();
           this.inc(snap().fdb[key]);
+        },
+      });
+    }
+    new Counter({
+      name: 'microarp_arp_inspection_violations_total',
+      help: 'ARP frames that failed inspection on untrusted ports, per worker lcore and reason (dropped in enforce mode)',
+      labelNames: ['lcore', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of snap().lcores) {
+          for (const reason of VIOLATION_REASONS) this.inc({ lcore: String(l.lcore), reason }, l.violations[reason]);
+        }
+      },
+    });
+    const learner = (): LearnerStats => this.source.learner();
+    const learnerCounters: [string, keyof LearnerStats, string][] = [
+      ['microarp_bindings_learned_total', 'learned', 'Bindings learned from ARP'],
+      ['microarp_bindings_aged_total', 'aged', 'Learned bindings removed after silence and an unanswered probe'],
+      ['microarp_learn_overflow_total', 'overflow', 'Bindings not learned because a per-port or per-VLAN cap was reached'],
+      ['microarp_learn_outside_subnet_total', 'outsideSubnet', 'Senders not learned because they are outside learning.subnets'],
+      ['microarp_probes_sent_total', 'probesSent', 'Unicast ARP probes sent to binding owners'],
+      ['microarp_conflicts_total', 'conflicts', 'Claims of a bound IP by another MAC'],
+      ['microarp_claims_refused_total', 'claimsRefused', 'Conflicting claims refused (owner answered, higher source, or frozen)'],
+      ['microarp_claims_won_total', 'claimsWon', 'Conflicting claims that replaced a silent owner'],
+      ['microarp_binding_moves_total', 'moves', 'Bindings whose MAC moved to another port'],
+      ['microarp_binding_freezes_total', 'freezes', 'Bindings frozen for moving too often'],
+      ['microarp_garps_sent_total', 'garpsSent', 'Gratuitous ARPs sent to announce a moved binding'],
+    ];
+    for (const [name, key, help] of learnerCounters) {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(learner()[key]);
         },
       });
     }

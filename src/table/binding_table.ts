@@ -6,19 +6,42 @@
 // included, is known exactly), sent to the dataplane as effective updates only, and committed
 // to the mirror once the dataplane has made them visible to the workers.
 import { formatIPv4, formatMac } from '../dataplane/address';
-import type { Update, UpdateSummary } from '../dataplane/updates';
+import { SOURCE_RANK, type BindingSource, type Update, type UpdateSummary } from '../dataplane/updates';
 
 export interface TableWriterPort {
   apply(updates: readonly Update[]): Promise<UpdateSummary>;
 }
 
+/** Every write says where it comes from (default: api); a lower source never overrides a higher one. */
 export type WriteOp =
-  | { op: 'upsert'; ip: number; vlan: number; mac: Uint8Array }
+  | { op: 'upsert'; ip: number; vlan: number; mac: Uint8Array; source?: BindingSource; port?: string }
   /** Add only: an existing binding to another MAC is a conflict, left unchanged. */
-  | { op: 'add'; ip: number; vlan: number; mac: Uint8Array }
-  | { op: 'remove'; ip: number; vlan: number };
+  | { op: 'add'; ip: number; vlan: number; mac: Uint8Array; source?: BindingSource; port?: string }
+  | { op: 'remove'; ip: number; vlan: number; source?: BindingSource };
 
-export type Outcome = 'added' | 'replaced' | 'unchanged' | 'removed' | 'missing' | 'table_full' | 'conflict';
+export type Outcome =
+  | 'added'
+  | 'replaced'
+  | 'unchanged'
+  | 'removed'
+  | 'missing'
+  | 'table_full'
+  | 'conflict'
+  /** The binding there comes from a higher source (static > api > learned). */
+  | 'outranked';
+
+/** What the control side knows of a binding beyond its MAC. */
+export interface Entry {
+  mac: number;
+  source: BindingSource;
+  /** Port the binding was learned or last seen on, if known. */
+  port?: string;
+  firstSeen: number;
+  lastSeen: number;
+  moves: number;
+  /** ARP frames from the owner that confirmed the binding. */
+  hits: number;
+}
 
 export interface WriteResult {
   counts: Record<Outcome, number>;
@@ -32,6 +55,12 @@ export interface BindingView {
   ip: string;
   mac: string;
   vlan: number;
+  source: BindingSource;
+  port?: string;
+  first_seen: string;
+  last_seen: string;
+  moves: number;
+  hits: number;
 }
 
 export interface ListFilter {
@@ -56,11 +85,11 @@ export function macFromNumber(value: number): Uint8Array {
 }
 
 function emptyCounts(): Record<Outcome, number> {
-  return { added: 0, replaced: 0, unchanged: 0, removed: 0, missing: 0, table_full: 0, conflict: 0 };
+  return { added: 0, replaced: 0, unchanged: 0, removed: 0, missing: 0, table_full: 0, conflict: 0, outranked: 0 };
 }
 
 export class BindingTable {
-  private readonly macs = new Map<number, number>();
+  private readonly macs = new Map<number, Entry>();
   private sortedKeys: Float64Array | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   /** Updates (records) sent to the dataplane, for the metrics. */
@@ -77,14 +106,27 @@ export class BindingTable {
   }
 
   /** Records bindings the dataplane already holds (the config's, loaded at start). */
-  seed(bindings: readonly { ip: number; vlan: number; mac: Uint8Array }[]): void {
-    for (const b of bindings) this.macs.set(keyOf(b.vlan, b.ip), macToNumber(b.mac));
+  seed(bindings: readonly { ip: number; vlan: number; mac: Uint8Array }[], source: BindingSource = 'static'): void {
+    const now = Date.now();
+    for (const b of bindings) {
+      this.macs.set(keyOf(b.vlan, b.ip), { mac: macToNumber(b.mac), source, firstSeen: now, lastSeen: now, moves: 0, hits: 0 });
+    }
     this.sortedKeys = null;
   }
 
   get(vlan: number, ip: number): BindingView | undefined {
-    const mac = this.macs.get(keyOf(vlan, ip));
-    return mac === undefined ? undefined : view(keyOf(vlan, ip), mac);
+    const entry = this.macs.get(keyOf(vlan, ip));
+    return entry === undefined ? undefined : view(keyOf(vlan, ip), entry);
+  }
+
+  /** The live entry, for the learner to update in place (last seen, hits, moves, port). */
+  entry(vlan: number, ip: number): Entry | undefined {
+    return this.macs.get(keyOf(vlan, ip));
+  }
+
+  /** Every (key, entry), unordered: for the learner's aging sweep. */
+  entries(): IterableIterator<[number, Entry]> {
+    return this.macs.entries();
   }
 
   /**
@@ -102,16 +144,19 @@ export class BindingTable {
     const outcomes: Outcome[] | undefined = detail ? [] : undefined;
     const previous: (string | undefined)[] | undefined = detail ? [] : undefined;
     // Decisions see the earlier ops of the same write through `staged`.
-    const staged = new Map<number, number | null>();
+    const staged = new Map<number, Entry | null>();
     const effective: Update[] = [];
     let size = this.macs.size;
+    const now = Date.now();
 
     for (const op of ops) {
       const key = keyOf(op.vlan, op.ip);
       const current = staged.has(key) ? staged.get(key)! : (this.macs.get(key) ?? null);
+      const rank = SOURCE_RANK[op.source ?? 'api'];
       let outcome: Outcome;
       if (op.op === 'remove') {
         if (current === null) outcome = 'missing';
+        else if (SOURCE_RANK[current.source] > rank) outcome = 'outranked';
         else {
           outcome = 'removed';
           staged.set(key, null);
@@ -120,19 +165,35 @@ export class BindingTable {
         }
       } else {
         const mac = macToNumber(op.mac);
-        if (current === mac) outcome = 'unchanged';
-        else if (current !== null && op.op === 'add') outcome = 'conflict';
+        const source = op.source ?? 'api';
+        if (current !== null && SOURCE_RANK[current.source] > rank) outcome = current.mac === mac ? 'unchanged' : 'outranked';
+        else if (current !== null && current.mac === mac) {
+          outcome = 'unchanged';
+          if (current.source !== source) {
+            // Same MAC from a higher source: it now belongs to that source (and stops aging).
+            staged.set(key, { ...current, source, lastSeen: now });
+            effective.push({ op: 'upsert', ip: op.ip, vlan: op.vlan, mac: op.mac, source });
+          }
+        } else if (current !== null && op.op === 'add') outcome = 'conflict';
         else if (current === null && size >= this.capacity) outcome = 'table_full';
         else {
           outcome = current === null ? 'added' : 'replaced';
           if (current === null) size++;
-          staged.set(key, mac);
-          effective.push({ op: 'upsert', ip: op.ip, vlan: op.vlan, mac: op.mac });
+          staged.set(key, {
+            mac,
+            source,
+            port: op.port ?? current?.port,
+            firstSeen: current?.firstSeen ?? now,
+            lastSeen: now,
+            moves: current?.moves ?? 0,
+            hits: current?.hits ?? 0,
+          });
+          effective.push({ op: 'upsert', ip: op.ip, vlan: op.vlan, mac: op.mac, source });
         }
       }
       counts[outcome]++;
       outcomes?.push(outcome);
-      previous?.push(current === null ? undefined : formatMac(macFromNumber(current)));
+      previous?.push(current === null ? undefined : formatMac(macFromNumber(current.mac)));
     }
 
     if (effective.length > 0) {
@@ -145,9 +206,9 @@ export class BindingTable {
         throw new Error(`dataplane refused ${native.tableFull} updates for lack of room`);
       }
     }
-    for (const [key, mac] of staged) {
-      if (mac === null) this.macs.delete(key);
-      else this.macs.set(key, mac);
+    for (const [key, entry] of staged) {
+      if (entry === null) this.macs.delete(key);
+      else this.macs.set(key, entry);
     }
     if (staged.size > 0) this.sortedKeys = null;
     return { counts, outcomes, previous };
@@ -161,9 +222,9 @@ export class BindingTable {
     let lastKey: number | undefined;
     for (; i < keys.length && out.length < limit; i++) {
       const key = keys[i]!;
-      const mac = this.macs.get(key)!;
-      if (!matches(filter, key, mac)) continue;
-      out.push(view(key, mac));
+      const entry = this.macs.get(key)!;
+      if (!matches(filter, key, entry.mac)) continue;
+      out.push(view(key, entry));
       lastKey = key;
     }
     return { bindings: out, next: i < keys.length && lastKey !== undefined ? lastKey : undefined };
@@ -172,8 +233,8 @@ export class BindingTable {
   /** Every binding in (vlan, ip) order, for export. */
   *all(filter: ListFilter = {}): Generator<BindingView> {
     for (const key of this.sorted()) {
-      const mac = this.macs.get(key);
-      if (mac !== undefined && matches(filter, key, mac)) yield view(key, mac);
+      const entry = this.macs.get(key);
+      if (entry !== undefined && matches(filter, key, entry.mac)) yield view(key, entry);
     }
   }
 
@@ -184,8 +245,18 @@ export class BindingTable {
   }
 }
 
-function view(key: number, mac: number): BindingView {
-  return { ip: formatIPv4(key % TWO32), mac: formatMac(macFromNumber(mac)), vlan: Math.floor(key / TWO32) };
+function view(key: number, e: Entry): BindingView {
+  return {
+    ip: formatIPv4(key % TWO32),
+    mac: formatMac(macFromNumber(e.mac)),
+    vlan: Math.floor(key / TWO32),
+    source: e.source,
+    ...(e.port ? { port: e.port } : {}),
+    first_seen: new Date(e.firstSeen).toISOString(),
+    last_seen: new Date(e.lastSeen).toISOString(),
+    moves: e.moves,
+    hits: e.hits,
+  };
 }
 
 function matches(filter: ListFilter, key: number, mac: number): boolean {
