@@ -123,6 +123,8 @@ export class Learner {
     }
     const learning = this.config.learning;
     if (!learning.enabled) return;
+    // Never a multicast, broadcast or zero address (a trusted port is not inspected for it).
+    if (e.spa === 0 || e.spa >= 0xe0000000) return;
     if (!this.inLearningSubnets(e.vlan, e.spa)) {
       this.stats.outsideSubnet++;
       return;
