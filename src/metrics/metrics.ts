@@ -35,6 +35,18 @@ export class Metrics {
 
   constructor(private readonly source: MetricsSource) {
     const registers = [this.registry];
+    // A counter with no labels whose value is read from elsewhere at scrape time.
+    const pulledCounter = (name: string, help: string, read: () => number): void => {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    };
     // One snapshot per scrape, shared by every collector of that scrape.
     const snap = (): Snapshot => {
       const now = Date.now();
@@ -135,17 +147,7 @@ export class Metrics {
       ['microarp_fdb_overflow_total', 'overflow', 'MACs not learned because the FDB was at fdb.capacity'],
       ['microarp_fdb_events_lost_total', 'eventsLost', 'FDB change reports the control side did not drain in time'],
     ];
-    for (const [name, key, help] of fdbCounters) {
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(snap().fdb[key]);
-        },
-      });
-    }
+    for (const [name, key, help] of fdbCounters) pulledCounter(name, help, () => snap().fdb[key]);
     new Counter({
       name: 'microarp_arp_inspection_violations_total',
       help: 'ARP frames that failed inspection on untrusted ports, per worker lcore and reason (dropped in enforce mode)',
@@ -172,27 +174,10 @@ export class Metrics {
       ['microarp_binding_freezes_total', 'freezes', 'Bindings frozen for moving too often'],
       ['microarp_garps_sent_total', 'garpsSent', 'Gratuitous ARPs sent to announce a moved binding'],
     ];
-    for (const [name, key, help] of learnerCounters) {
-      new Counter({
-        name,
-        help,
-        registers,
-        collect() {
-          this.reset();
-          this.inc(learner()[key]);
-        },
-      });
-    }
-    const updates = this.source;
-    new Counter({
-      name: 'microarp_table_updates_total',
-      help: 'Table updates (adds, replaces, removes) applied through the ring',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(updates.updatesApplied());
-      },
-    });
+    for (const [name, key, help] of learnerCounters) pulledCounter(name, help, () => learner()[key]);
+    pulledCounter('microarp_table_updates_total', 'Table updates (adds, replaces, removes) applied through the ring', () =>
+      this.source.updatesApplied(),
+    );
     this.latency = new Histogram({
       name: 'microarp_update_latency_seconds',
       help: 'Time from submitting a batch of table updates to its being visible to the workers',
