@@ -77,4 +77,27 @@ describe('VLAN switching on net_pcap ports', () => {
     assert.equal(result.final!.counters.tag_copies, 2);
     assert.equal(result.final!.counters.replies_sent, 2);
   });
+
+  it('caps the FDB at fdb.capacity and counts what it could not learn', async () => {
+    const frames = Array.from({ length: 40 }, (_, i) => etherFrame(0x0800, `02:77:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`));
+    writePcap(dir.file('cap.rx.pcap'), frames);
+    writePcap(dir.file('cap2.rx.pcap'), []);
+    const result = await runDaemon(
+      dir,
+      {
+        ports: [
+          { name: 'p0', device: `net_pcap0,rx_pcap=${dir.file('cap.rx.pcap')},tx_pcap=${dir.file('cap.tx0.pcap')}` },
+          { name: 'p1', device: `net_pcap1,rx_pcap=${dir.file('cap2.rx.pcap')},tx_pcap=${dir.file('cap.tx1.pcap')}` },
+        ],
+        fdb: { capacity: 16 },
+      },
+      { until: (s) => s.counters.rx_packets! >= 40 && (s as unknown as { fdb: { entries: number; overflow: number } }).fdb.overflow >= 24 },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const fdb = (result.final as unknown as { fdb: { entries: number; overflow: number; learned: number } }).fdb;
+    assert.equal(fdb.entries, 16);
+    assert.equal(fdb.learned, 16);
+    assert.equal(fdb.overflow, 24);
+    assert.equal(readPcap(dir.file('cap.tx1.pcap')).length, 40, 'frames from unlearned MACs are still switched');
+  });
 });

@@ -23,10 +23,12 @@ export function snapshotObject(s: Snapshot, final: boolean): Record<string, unkn
       rx_nombuf: p.rxNoMbuf,
       link: p.link,
     })),
-    lcores: s.lcores.map((l) => ({ lcore: l.lcore, ...l.counters, drops: l.drops })),
+    lcores: s.lcores.map((l) => ({ lcore: l.lcore, ...l.counters, drops: l.drops, violations: l.violations })),
     counters: s.totals,
     drops: s.drops,
+    violations: s.violations,
     table: s.table,
+    fdb: s.fdb,
   };
 }
 
