@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { TempDir, runCli } from './helpers/daemon';
+import { spawnSync } from 'node:child_process';
+import { CLI, TempDir, runCli } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 
 const TOKEN = 'cli-token-0123456789abcdef';
@@ -118,6 +119,19 @@ describe('CLI against a running daemon', () => {
     writeFileSync(nd, r.stdout);
     r = await runCli(['bindings', 'import', nd, '--json', ...S]);
     assert.equal((JSON.parse(r.stdout) as { unchanged: number }).unchanged, exported.length);
+  });
+
+  it('bindings import shows a progress bar on a terminal, and none when piped', async () => {
+    const nd = dir.file('tty.ndjson');
+    writeFileSync(nd, Array.from({ length: 2000 }, (_, i) => JSON.stringify({ ip: `10.94.${i >> 8}.${i & 255}`, mac: '02:94:00:00:00:01' })).join('\n') + '\n');
+    const command = [process.execPath, CLI, 'bindings', 'import', nd, ...S].map((a) => `'${a}'`).join(' ');
+    // script(1) gives the command a pseudo-terminal, as a person's shell would.
+    const tty = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', timeout: 30000 });
+    assert.equal(tty.status, 0, tty.stdout + tty.stderr);
+    assert.match(tty.stdout, /importing \[#+\] 100%/);
+    assert.match(tty.stdout, /imported 2000 \(added 2000/);
+    const piped = await runCli(['bindings', 'import', nd, ...S]);
+    assert.doesNotMatch(piped.stderr + piped.stdout, /importing \[/);
   });
 
   it('stats and ports, human and JSON', async () => {

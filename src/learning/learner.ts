@@ -252,6 +252,7 @@ export class Learner {
     void this.dataplane.apply([{ op: 'fdb_add', vlan: e.vlan, mac: parseMac(e.mac)!, port: e.port }]);
     const unpin = setTimeout(() => {
       this.frozenUntil.delete(key);
+      this.moveTimes.delete(key); // a fresh window: the flaps that froze it are history
       void this.dataplane.apply([{ op: 'fdb_remove', vlan: e.vlan, mac: parseMac(e.mac)! }]);
     }, this.config.migration.freezeSeconds * 1000);
     unpin.unref();

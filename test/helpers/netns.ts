@@ -41,6 +41,26 @@ export class NetnsPeer {
     return spawnSync('ip', ['netns', 'exec', this.ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs });
   }
 
+  /** Brings the namespace's end of the veth up or down (down: the host end loses carrier). */
+  link(up: boolean): void {
+    const r = this.exec('ip', ['link', 'set', 'dev', this.peerIf, up ? 'up' : 'down']);
+    if (r.status !== 0) throw new Error(`ip link set ${this.peerIf} ${up ? 'up' : 'down'}: ${r.stderr}`);
+  }
+
+  /** Gives the namespace's end of the veth another MAC. */
+  setMac(mac: string): void {
+    const r = this.exec('ip', ['link', 'set', 'dev', this.peerIf, 'address', mac]);
+    if (r.status !== 0) throw new Error(`ip link set ${this.peerIf} address ${mac}: ${r.stderr}`);
+  }
+
+  /** net.ipv4.conf.{all,IF}.arp_notify=1: the kernel sends a gratuitous ARP when the link comes up. */
+  arpNotify(): void {
+    for (const ifname of ['all', this.peerIf]) {
+      const r = this.exec('sysctl', ['-qw', `net.ipv4.conf.${ifname}.arp_notify=1`]);
+      if (r.status !== 0) throw new Error(`sysctl arp_notify on ${ifname}: ${r.stderr}`);
+    }
+  }
+
   /** The MAC of the namespace's end of the veth. */
   mac(): string {
     const out = this.exec('cat', [`/sys/class/net/${this.peerIf}/address`]);
