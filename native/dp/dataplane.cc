@@ -20,6 +20,8 @@ constexpr unsigned kArpEventRingSize = 4096;
 // let one drown the control side.
 constexpr uint64_t kViolationReportRate = 1000;
 constexpr uint64_t kViolationReportBurst = 200;
+constexpr uint64_t kSenderReportRate = 20000;
+constexpr uint64_t kSenderReportBurst = 2000;
 
 uint32_t mbufs_needed(const DataplaneConfig& config, uint32_t workers) {
   const uint64_t ports = config.ports.size();
@@ -148,6 +150,8 @@ Status Dataplane::init(const DataplaneConfig& config) {
     }
     ctx->violation_reports.configure(kViolationReportRate, kViolationReportBurst);
     ctx->violation_reports.last_tsc = now;
+    ctx->sender_reports.configure(kSenderReportRate, kSenderReportBurst);
+    ctx->sender_reports.last_tsc = now;
     ctx->stats = &stats_[i];
     ctx->running = &running_;
     workers_.push_back(std::move(ctx));

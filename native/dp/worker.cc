@@ -282,7 +282,15 @@ ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const u
       unpack_mac(sender_word, owner);
       worth = std::memcmp(owner, arp + arp_field::sha, 6) != 0;
     }
-    if (worth) report(ctx, ArpEventKind::sender, Violation::none, false, ingress, frame, f);
+    if (worth) {
+      // A host that is not reported now is on its next ARP: bounded control-side work
+      // matters more than learning within the same millisecond.
+      if (ctx.sender_reports.take(now, ctx.tsc_hz)) {
+        report(ctx, ArpEventKind::sender, Violation::none, false, ingress, frame, f);
+      } else {
+        tally.count(Counter::arp_events_suppressed);
+      }
+    }
   }
   return ArpOutcome::pass;
 }

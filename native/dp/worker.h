@@ -36,9 +36,16 @@ struct TokenBucket {
   bool take(uint64_t now_tsc, uint64_t tsc_hz) {
     if (rate == 0) return true;
     uint64_t elapsed = now_tsc - last_tsc;
-    if (elapsed > tsc_hz) elapsed = tsc_hz;  // a full second refills any bucket
-    last_tsc = now_tsc;
-    tokens_milli += elapsed * rate * 1000 / tsc_hz;
+    if (elapsed > tsc_hz) {  // at most a second's worth of tokens at once
+      elapsed = tsc_hz;
+      last_tsc = now_tsc - tsc_hz;
+    }
+    // Whole thousandths of a token only: the time not yet worth one stays on the clock, or
+    // frames closer together than that would never refill the bucket. 128-bit products: a
+    // second of a 10 Mpps rate in thousandths times the TSC rate overflows 64 bits.
+    const uint64_t add = static_cast<uint64_t>(static_cast<unsigned __int128>(elapsed) * rate * 1000 / tsc_hz);
+    last_tsc += static_cast<uint64_t>(static_cast<unsigned __int128>(add) * tsc_hz / (rate * 1000));
+    tokens_milli += add;
     if (tokens_milli > burst_milli) tokens_milli = burst_milli;
     if (tokens_milli < 1000) return false;
     tokens_milli -= 1000;
@@ -66,6 +73,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   uint64_t tsc_hz = 1;
   TokenBucket arp_rate[kMaxPorts];
   TokenBucket violation_reports;   // keeps an ARP flood from flooding the control side too
+  TokenBucket sender_reports;      // likewise for senders to learn or refresh
   LcoreStats* stats = nullptr;
   const std::atomic<bool>* running = nullptr;
 

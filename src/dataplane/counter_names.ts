@@ -93,7 +93,7 @@ export const COUNTER_HELP: Record<CounterName, string> = {
   learn_events_lost: "Source MAC reports lost to a full learn ring (learned on a later frame)",
   arp_events: "ARP senders, probe replies and violations reported to the control side",
   arp_events_lost: "ARP reports lost to a full event ring",
-  arp_events_suppressed: "Violation reports held back by the per-worker report rate limit",
+  arp_events_suppressed: "Sender and violation reports held back by the per-worker report rate limits",
   probe_replies: "Replies to microarp's own ARP probes, consumed after reporting",
   injected: "Frames the control side sent out through a worker (probes, gratuitous ARP)",
 };
