@@ -10,6 +10,7 @@ namespace microarp {
 namespace {
 
 constexpr unsigned kWriterBurst = 256;
+constexpr unsigned kBurstsPerWake = 64;
 // How long the writer sleeps when there is nothing to apply: it still drains the workers'
 // learn rings and ages the FDB at this pace.
 constexpr auto kIdleWait = std::chrono::milliseconds(1);
@@ -115,11 +116,14 @@ void TableWriter::run() {
       continue;
     }
     for (unsigned i = 0; i < n; i++) apply(burst[i]);
-    {
-      std::lock_guard<std::mutex> lock(wake_mutex_);
-      applied_.fetch_add(n, std::memory_order_release);
+    applied_.fetch_add(n, std::memory_order_release);
+    // Submitters wait for the end of their batch, not for every burst: wake them when the
+    // ring runs dry (every batch ends that way) or every few bursts under continuous load.
+    if (n < kWriterBurst || ++bursts_since_wake_ >= kBurstsPerWake) {
+      bursts_since_wake_ = 0;
+      { std::lock_guard<std::mutex> lock(wake_mutex_); }
+      work_done_.notify_all();
     }
-    work_done_.notify_all();
   }
 }
 

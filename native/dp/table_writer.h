@@ -58,6 +58,7 @@ class TableWriter {
   std::condition_variable work_ready_;
   std::condition_variable work_done_;
   std::atomic<uint64_t> applied_{0};
+  unsigned bursts_since_wake_ = 0;  // the writer thread's own
 };
 
 }  // namespace microarp

@@ -42,16 +42,26 @@ const OP_CODES = { upsert: 1, remove: 2, fdb_add: 3, fdb_remove: 4 } as const;
 
 export function packUpdates(updates: readonly Update[]): Uint8Array {
   const packed = new Uint8Array(updates.length * PACKED_UPDATE_SIZE);
-  const view = new DataView(packed.buffer);
-  updates.forEach((u, i) => {
+  // Byte stores rather than a DataView: this runs a million times for a bulk import.
+  for (let i = 0; i < updates.length; i++) {
+    const u = updates[i]!;
     const at = i * PACKED_UPDATE_SIZE;
     packed[at] = OP_CODES[u.op];
     if (u.op === 'upsert') packed[at + 1] = SOURCE_RANK[u.source ?? 'api'];
-    view.setUint16(at + 2, u.vlan, true);
-    if (u.op === 'upsert' || u.op === 'remove') view.setUint32(at + 4, u.ip, false); // network order, as in the frame
-    else if (u.op === 'fdb_add') view.setUint32(at + 4, u.port, true);
+    packed[at + 2] = u.vlan & 0xff;
+    packed[at + 3] = u.vlan >>> 8;
+    if (u.op === 'upsert' || u.op === 'remove') {
+      // Network order, as in the frame.
+      packed[at + 4] = u.ip >>> 24;
+      packed[at + 5] = (u.ip >>> 16) & 0xff;
+      packed[at + 6] = (u.ip >>> 8) & 0xff;
+      packed[at + 7] = u.ip & 0xff;
+    } else if (u.op === 'fdb_add') {
+      packed[at + 4] = u.port & 0xff;
+      packed[at + 5] = u.port >>> 8;
+    }
     if (u.op !== 'remove') packed.set(u.mac.subarray(0, 6), at + 8);
-  });
+  }
   return packed;
 }
 
