@@ -9,8 +9,9 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages: DPDK 22.11 (headers, libraries, dpdk-testpmd), the toolchain for the addon,
 # and the real peers the tests use (iproute2 for netns/veth, arping, ping, python3 for
-# dpdk-telemetry.py, prometheus + promtool that scrape and lint /metrics).
-DEB_PACKAGES=(dpdk dpdk-dev libdpdk-dev pkg-config cmake g++ make iproute2 arping iputils-ping python3 prometheus)
+# dpdk-telemetry.py, python3-scapy that forges the attacker's ARP in the inspection tests,
+# prometheus + promtool that scrape and lint /metrics).
+DEB_PACKAGES=(dpdk dpdk-dev libdpdk-dev pkg-config cmake g++ make iproute2 arping iputils-ping python3 python3-scapy prometheus)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do

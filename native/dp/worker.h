@@ -36,9 +36,11 @@ struct TokenBucket {
   bool take(uint64_t now_tsc, uint64_t tsc_hz) {
     if (rate == 0) return true;
     uint64_t elapsed = now_tsc - last_tsc;
-    if (elapsed > tsc_hz) {  // at most a second's worth of tokens at once
-      elapsed = tsc_hz;
-      last_tsc = now_tsc - tsc_hz;
+    // Past the time that fills the bucket, more idle time adds nothing (and cannot overflow).
+    const uint64_t fill_tsc = static_cast<uint64_t>(static_cast<unsigned __int128>(burst_milli) * tsc_hz / (rate * 1000)) + 1;
+    if (elapsed > fill_tsc) {
+      elapsed = fill_tsc;
+      last_tsc = now_tsc - fill_tsc;
     }
     // Whole thousandths of a token only: the time not yet worth one stays on the clock, or
     // frames closer together than that would never refill the bucket. 128-bit products: a
