@@ -39,18 +39,18 @@ inline Violation inspect_arp(const uint8_t* frame, const ParsedFrame& parsed,
                              const InspectionPolicy& policy, bool sender_bound,
                              uint64_t sender_word) {
   const uint8_t* arp = frame + parsed.arp_offset;
-  if (std::memcmp(frame + 6, arp + arp_field::sha, 6) != 0) return Violation::sha_mismatch;
+  if (!mac_equal(frame + 6, arp + arp_field::sha)) return Violation::sha_mismatch;
   const uint32_t spa = be32_to_host(load_be32_raw(arp + arp_field::spa));
   if (parsed.cls != FrameClass::arp_probe && sender_ip_invalid(spa)) return Violation::bad_sender_ip;
   if (parsed.cls == FrameClass::arp_reply &&
-      std::memcmp(frame, arp + arp_field::tha, 6) != 0)
+      !mac_equal(frame, arp + arp_field::tha))
     return Violation::reply_dst_mismatch;
   if (parsed.cls == FrameClass::arp_probe) return Violation::none;
   if (!in_subnets(policy, spa)) return Violation::sender_outside_subnet;
   if (sender_bound) {
     uint8_t owner[6];
     unpack_mac(sender_word, owner);
-    if (std::memcmp(owner, arp + arp_field::sha, 6) != 0) return Violation::spoofed_binding;
+    if (!mac_equal(owner, arp + arp_field::sha)) return Violation::spoofed_binding;
   }
   return Violation::none;
 }

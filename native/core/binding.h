@@ -1,6 +1,7 @@
 // What the binding table stores: keys and values small enough to live inside rte_hash itself.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -35,6 +36,26 @@ inline uint64_t pack_mac(const uint8_t mac[6]) {
 }
 
 inline void unpack_mac(uint64_t word, uint8_t mac[6]) { std::memcpy(mac, &word, 6); }
+
+// rte_hash's key comparison for 8-byte keys (BindingKey, FdbKey): one load each instead of
+// the generic memcmp rte_hash falls back to for key sizes it has no routine for.
+inline int equal_8_bytes(const void* a, const void* b, size_t) {
+  uint64_t x, y;
+  std::memcpy(&x, a, 8);
+  std::memcpy(&y, b, 8);
+  return x != y;
+}
+
+// Six bytes compared as a 4-byte and a 2-byte load: cheaper on the hot path than memcmp.
+inline bool mac_equal(const uint8_t* a, const uint8_t* b) {
+  uint32_t a4, b4;
+  uint16_t a2, b2;
+  std::memcpy(&a4, a, 4);
+  std::memcpy(&b4, b, 4);
+  std::memcpy(&a2, a + 4, 2);
+  std::memcpy(&b2, b + 4, 2);
+  return ((a4 ^ b4) | (a2 ^ b2)) == 0;
+}
 
 // Bits 48-55 of the data word: where the binding came from, so that a worker can tell a
 // learned binding (worth refreshing) from a configured one without asking anyone.

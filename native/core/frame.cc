@@ -89,8 +89,7 @@ RequestVerdict decide_request(const uint8_t* frame, uint16_t arp_offset, bool fo
   if (!found) return RequestVerdict::unbound;
   uint8_t owner[6];
   unpack_mac(owner_mac_word, owner);
-  if (std::memcmp(frame + arp_offset + arp_field::sha, owner, 6) == 0)
-    return RequestVerdict::own_address;
+  if (mac_equal(frame + arp_offset + arp_field::sha, owner)) return RequestVerdict::own_address;
   return RequestVerdict::answer;
 }
 

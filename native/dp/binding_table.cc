@@ -29,6 +29,7 @@ Status BindingTable::create(const char* name, uint32_t capacity, uint32_t reader
   params.extra_flag =
       RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
   hash_ = rte_hash_create(&params);
+  if (hash_ != nullptr) rte_hash_set_cmp_func(hash_, equal_8_bytes);
   if (hash_ == nullptr) {
     return Status::error("TABLE_CREATE", std::string("cannot create the binding table for ") +
                                              std::to_string(capacity) + " bindings: " +

@@ -145,12 +145,12 @@ Status Dataplane::init(const DataplaneConfig& config) {
       const uint32_t pps = runtime_[p].arp_rate_pps;
       const uint64_t share = pps ? (pps + lcores.size() - 1) / lcores.size() : 0;
       const uint64_t burst = runtime_[p].arp_burst ? (runtime_[p].arp_burst + lcores.size() - 1) / lcores.size() : share;
-      ctx->arp_rate[p].configure(share, burst);
+      ctx->arp_rate[p].configure(share, burst, ctx->tsc_hz);
       ctx->arp_rate[p].last_tsc = now;
     }
-    ctx->violation_reports.configure(kViolationReportRate, kViolationReportBurst);
+    ctx->violation_reports.configure(kViolationReportRate, kViolationReportBurst, ctx->tsc_hz);
     ctx->violation_reports.last_tsc = now;
-    ctx->sender_reports.configure(kSenderReportRate, kSenderReportBurst);
+    ctx->sender_reports.configure(kSenderReportRate, kSenderReportBurst, ctx->tsc_hz);
     ctx->sender_reports.last_tsc = now;
     ctx->stats = &stats_[i];
     ctx->running = &running_;

@@ -27,6 +27,7 @@ Status Fdb::create(uint32_t capacity, uint32_t aging_seconds, rte_rcu_qsbr* qsbr
   params.socket_id = socket_id;
   params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
   hash_ = rte_hash_create(&params);
+  if (hash_ != nullptr) rte_hash_set_cmp_func(hash_, equal_8_bytes);
   if (hash_ == nullptr) {
     return Status::error("FDB_CREATE", std::string("cannot create the forwarding database: ") +
                                            rte_strerror(rte_errno));

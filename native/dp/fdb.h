@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "../core/binding.h"
 #include "../core/fdb_entry.h"
 #include "../core/update_record.h"
 #include "status.h"

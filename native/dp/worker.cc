@@ -241,7 +241,7 @@ ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const u
   const PortRuntime& in = ctx.ports[ingress];
   Violation v = Violation::none;
   if (!in.trusted) {
-    if (!ctx.arp_rate[ingress].take(now, ctx.tsc_hz)) {
+    if (!ctx.arp_rate[ingress].take(now)) {
       v = Violation::rate_limited;
     } else {
       v = inspect_arp(frame, f.parsed, in.inspection, sender_found, sender_word);
@@ -249,7 +249,7 @@ ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const u
   }
   if (v != Violation::none) {
     tally.violation(v);
-    if (ctx.violation_reports.take(now, ctx.tsc_hz)) {
+    if (ctx.violation_reports.take(now)) {
       report(ctx, ArpEventKind::violation, v, ctx.enforce, ingress, frame, f);
     } else {
       tally.count(Counter::arp_events_suppressed);
@@ -264,9 +264,9 @@ ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const u
 
   const uint8_t* arp = frame + f.parsed.arp_offset;
   if (f.parsed.cls == FrameClass::arp_reply && ctx.has_probe_mac &&
-      std::memcmp(arp + arp_field::tha, ctx.probe_mac, 6) == 0) {
+      mac_equal(arp + arp_field::tha, ctx.probe_mac)) {
     report(ctx, ArpEventKind::probe_reply, Violation::none, false, ingress, frame, f);
-    if (std::memcmp(frame, ctx.probe_mac, 6) == 0) {
+    if (mac_equal(frame, ctx.probe_mac)) {
       rte_pktmbuf_free(m);
       tally.count(Counter::probe_replies);
       return ArpOutcome::consumed;
@@ -280,12 +280,12 @@ ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const u
     if (!worth) {
       uint8_t owner[6];
       unpack_mac(sender_word, owner);
-      worth = std::memcmp(owner, arp + arp_field::sha, 6) != 0;
+      worth = !mac_equal(owner, arp + arp_field::sha);
     }
     if (worth) {
       // A host that is not reported now is on its next ARP: bounded control-side work
       // matters more than learning within the same millisecond.
-      if (ctx.sender_reports.take(now, ctx.tsc_hz)) {
+      if (ctx.sender_reports.take(now)) {
         report(ctx, ArpEventKind::sender, Violation::none, false, ingress, frame, f);
       } else {
         tally.count(Counter::arp_events_suppressed);

@@ -20,37 +20,28 @@ namespace microarp {
 
 constexpr uint16_t kRxBurst = 32;
 
-// A token bucket in thousandths of a token, refilled from the TSC: no syscall, no lock, and
-// owned by one worker (each worker polices its own share of a port's rate).
+// A token bucket kept in TSC ticks of credit: a token costs tsc_hz / rate ticks, so taking
+// one is a compare and a subtraction, with no division on the hot path. Owned by one worker
+// (each worker polices its own share of a port's rate); no syscall, no lock.
 struct TokenBucket {
-  uint64_t rate = 0;         // tokens per second; 0 = unlimited
-  uint64_t burst_milli = 0;  // bucket depth
-  uint64_t tokens_milli = 0;
+  uint64_t cost = 0;        // ticks per token; 0 = unlimited
+  uint64_t depth = 0;       // credit when full: burst tokens' worth of ticks
+  uint64_t credit = 0;
   uint64_t last_tsc = 0;
 
-  void configure(uint64_t per_second, uint64_t burst) {
-    rate = per_second;
-    burst_milli = (burst ? burst : per_second) * 1000;
-    tokens_milli = burst_milli;
+  void configure(uint64_t per_second, uint64_t burst, uint64_t tsc_hz) {
+    cost = per_second ? tsc_hz / per_second : 0;
+    if (per_second && cost == 0) cost = 1;
+    depth = (burst ? burst : per_second) * cost;
+    credit = depth;
   }
-  bool take(uint64_t now_tsc, uint64_t tsc_hz) {
-    if (rate == 0) return true;
-    uint64_t elapsed = now_tsc - last_tsc;
-    // Past the time that fills the bucket, more idle time adds nothing (and cannot overflow).
-    const uint64_t fill_tsc = static_cast<uint64_t>(static_cast<unsigned __int128>(burst_milli) * tsc_hz / (rate * 1000)) + 1;
-    if (elapsed > fill_tsc) {
-      elapsed = fill_tsc;
-      last_tsc = now_tsc - fill_tsc;
-    }
-    // Whole thousandths of a token only: the time not yet worth one stays on the clock, or
-    // frames closer together than that would never refill the bucket. 128-bit products: a
-    // second of a 10 Mpps rate in thousandths times the TSC rate overflows 64 bits.
-    const uint64_t add = static_cast<uint64_t>(static_cast<unsigned __int128>(elapsed) * rate * 1000 / tsc_hz);
-    last_tsc += static_cast<uint64_t>(static_cast<unsigned __int128>(add) * tsc_hz / (rate * 1000));
-    tokens_milli += add;
-    if (tokens_milli > burst_milli) tokens_milli = burst_milli;
-    if (tokens_milli < 1000) return false;
-    tokens_milli -= 1000;
+  bool take(uint64_t now_tsc) {
+    if (cost == 0) return true;
+    credit += now_tsc - last_tsc;
+    last_tsc = now_tsc;
+    if (credit > depth) credit = depth;
+    if (credit < cost) return false;
+    credit -= cost;
     return true;
   }
 };
