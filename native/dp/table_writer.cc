@@ -118,8 +118,9 @@ void TableWriter::run() {
     for (unsigned i = 0; i < n; i++) apply(burst[i]);
     applied_.fetch_add(n, std::memory_order_release);
     // Submitters wait for the end of their batch, not for every burst: wake them when the
-    // ring runs dry (every batch ends that way) or every few bursts under continuous load.
-    if (n < kWriterBurst || ++bursts_since_wake_ >= kBurstsPerWake) {
+    // ring is dry (every batch ends that way, whatever its size) or every few bursts under
+    // continuous load.
+    if (rte_ring_empty(ring_) || ++bursts_since_wake_ >= kBurstsPerWake) {
       bursts_since_wake_ = 0;
       { std::lock_guard<std::mutex> lock(wake_mutex_); }
       work_done_.notify_all();

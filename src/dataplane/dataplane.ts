@@ -171,7 +171,11 @@ export class Dataplane {
   /** Applies updates in order; resolves when all of them are visible to the workers. */
   apply(updates: readonly Update[]): Promise<UpdateSummary> {
     if (this.stopped) return Promise.reject(new DataplaneError('the dataplane is stopped', 'STOPPED'));
-    for (const u of updates) validateUpdate(u);
+    try {
+      for (const u of updates) validateUpdate(u);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     const run = this.applyInBatches(updates);
     this.pending.add(run);
     const forget = (): void => void this.pending.delete(run);
