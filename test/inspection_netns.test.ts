@@ -5,7 +5,7 @@
 // up as a new or changed binding.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -13,25 +13,16 @@ import { ApiClient } from '../src/api/client';
 import { REPO, TempDir } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
+import { capture } from './helpers/capture';
 
 const PYTHON = '/usr/bin/python3'; // Debian's, which has scapy
 const FORGE = join(REPO, 'test/fixtures/forge_arp.py');
-const SNIFF = join(REPO, 'test/fixtures/sniff.py');
 const BROADCAST = 'ff:ff:ff:ff:ff:ff';
 /** A MAC no VM has: what forged frames claim as sender hardware address or Ethernet source. */
 const FAKE_MAC = '02:00:5e:10:00:99';
 const FAKE_SRC = '02:00:5e:10:00:98';
 const VIOLATIONS = ['sha_mismatch', 'bad_sender_ip', 'reply_dst_mismatch', 'sender_outside_subnet', 'spoofed_binding', 'rate_limited'] as const;
 
-interface Frame {
-  dst: string;
-  src: string;
-  type: number;
-  arp_op?: number;
-  arp_sha?: string;
-  arp_spa?: string;
-  arp_tpa?: string;
-}
 
 interface Stats {
   counters: Record<string, number>;
@@ -78,23 +69,6 @@ function forge(vm: NetnsPeer, f: Forgery): { sent: number; seconds: number } {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { sent: number; seconds: number };
 }
 
-/** Captures what reaches a VM's interface while `during` runs. */
-async function capture(vm: NetnsPeer, during: () => Promise<void> | void): Promise<Frame[]> {
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', vm.ns, PYTHON, SNIFF, vm.peerIf], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const frames: Frame[] = [];
-  const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve) => lines.once('line', () => resolve()));
-  lines.on('line', (l) => frames.push(JSON.parse(l) as Frame));
-  try {
-    await during();
-    await sleep(300);
-  } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.stdin!.end();
-    await exited;
-  }
-  return frames;
-}
 
 /** Polls until `check` holds, or fails with `what`. */
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {

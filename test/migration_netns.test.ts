@@ -6,7 +6,7 @@
 // that flaps, and decide between a replaced VM and an impostor by probing the owner.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -15,18 +15,8 @@ import { ApiClient } from '../src/api/client';
 import { REPO, TempDir } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
+import { capture } from './helpers/capture';
 
-interface Frame {
-  dst: string;
-  src: string;
-  type: number;
-  len: number;
-  arp_op?: number;
-  arp_sha?: string;
-  arp_spa?: string;
-  arp_tpa?: string;
-  ip_proto?: number;
-}
 
 interface FdbEntry {
   vlan: number;
@@ -67,25 +57,6 @@ async function waitFor<T>(what: string, check: () => Promise<T | undefined | fal
   }
 }
 
-/** Captures what reaches a VM's interface while `during` runs. */
-async function capture(vm: NetnsPeer, during: () => Promise<void> | void): Promise<Frame[]> {
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', vm.ns, '/usr/bin/python3', join(REPO, 'test/fixtures/sniff.py'), vm.peerIf], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const frames: Frame[] = [];
-  const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve) => lines.once('line', () => resolve()));
-  lines.on('line', (l) => frames.push(JSON.parse(l) as Frame));
-  try {
-    await during();
-    await sleep(200);
-  } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.stdin!.end();
-    await exited;
-  }
-  return frames;
-}
 
 /** GET /v1/events, kept open: every event the daemon emits from now on. */
 class EventStream {

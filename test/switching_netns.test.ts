@@ -3,46 +3,15 @@
 // keep vm4 apart.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { join } from 'node:path';
 import { ApiClient } from '../src/api/client';
-import { REPO, TempDir } from './helpers/daemon';
+import { TempDir } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
+import { capture } from './helpers/capture';
 
-interface Frame {
-  dst: string;
-  src: string;
-  type: number;
-  arp_op?: number;
-  arp_tpa?: string;
-  ip_proto?: number;
-  ip_src?: string;
-  ip_dst?: string;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Captures what reaches a VM's interface while `during` runs. */
-async function capture(vm: NetnsPeer, during: () => Promise<void> | void): Promise<Frame[]> {
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', vm.ns, '/usr/bin/python3', join(REPO, 'test/fixtures/sniff.py'), vm.peerIf], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const frames: Frame[] = [];
-  const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve) => lines.once('line', () => resolve()));
-  lines.on('line', (l) => frames.push(JSON.parse(l) as Frame));
-  try {
-    await during();
-    await sleep(200);
-  } finally {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.stdin!.end();
-    await exited;
-  }
-  return frames;
-}
 
 describe('L2 switching between Linux VMs', () => {
   const dir = new TempDir();
