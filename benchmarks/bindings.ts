@@ -32,6 +32,7 @@ async function api(count: number): Promise<number> {
     table: { capacity: count + 16 },
     api: { socket },
     metrics: 'off',
+    state_dir: join(dir, 'state'),
     learning: 'off',
     telemetry: false,
     pdump: false,

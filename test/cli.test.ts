@@ -169,7 +169,7 @@ describe('CLI against a running daemon', () => {
 
   it('check-config accepts a good file (exit 0)', async () => {
     const file = dir.file('good.yaml');
-    writeFileSync(file, 'ports: [{name: p0, device: net_ring0}]\n');
+    writeFileSync(file, `ports: [{name: p0, device: net_ring0}]\nstate_dir: ${dir.file('state')}\n`);
     const r = await runCli(['check-config', file]);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /ok \(1 port\(s\), 0 binding\(s\)\)/);

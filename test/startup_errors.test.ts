@@ -10,7 +10,7 @@ describe('start-up errors', () => {
     const dir = new TempDir();
     try {
       const file = dir.file('c.yaml');
-      writeFileSync(file, 'ports:\n  - name: uplink\n    device: net_af_packet0,iface=nosuchif0\n');
+      writeFileSync(file, `state_dir: off\nports:\n  - name: uplink\n    device: net_af_packet0,iface=nosuchif0\n`);
       const r = await runCli(['run', '--config', file]);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /port 'uplink': no DPDK device named 'net_af_packet0'/);
@@ -28,7 +28,7 @@ describe('start-up errors', () => {
       const file = dir.file('c.yaml');
       writeFileSync(
         file,
-        'ports: [{name: p0, device: "net_null0"}]\ntable: {capacity: 1}\nbindings:\n' +
+        'state_dir: off\nports: [{name: p0, device: "net_null0"}]\ntable: {capacity: 1}\nbindings:\n' +
           '  - {ip: 10.0.0.1, mac: "02:00:00:00:00:01"}\n  - {ip: 10.0.0.2, mac: "02:00:00:00:00:02"}\n',
       );
       const r = await runCli(['run', '--config', file]);

@@ -239,13 +239,17 @@ export const handlers = {
       });
     }
     const totals = { added: 0, replaced: 0, unchanged: 0, table_full: 0 };
-    for (let start = 0; start < parsed.count; start += IMPORT_CHUNK) {
-      const end = Math.min(parsed.count, start + IMPORT_CHUNK);
-      const ops: WriteOp[] = [];
-      for (let i = start; i < end; i++) {
-        ops.push({ op: 'upsert', ip: parsed.ips[i]!, vlan: parsed.vlans[i]!, mac: parsed.macs.subarray(i * 6, i * 6 + 6) });
+    const batches = function* (): Generator<WriteOp[]> {
+      for (let start = 0; start < parsed.count; start += IMPORT_CHUNK) {
+        const end = Math.min(parsed.count, start + IMPORT_CHUNK);
+        const ops: WriteOp[] = [];
+        for (let i = start; i < end; i++) {
+          ops.push({ op: 'upsert', ip: parsed.ips[i]!, vlan: parsed.vlans[i]!, mac: parsed.macs.subarray(i * 6, i * 6 + 6) });
+        }
+        yield ops;
       }
-      const { counts } = await ctx.table.write(ops);
+    };
+    for (const { counts } of await ctx.table.writeAll(batches())) {
       totals.added += counts.added;
       totals.replaced += counts.replaced;
       totals.unchanged += counts.unchanged;

@@ -65,6 +65,8 @@ function configFor(vms: DemoVm[], options: DemoOptions): string {
     table: { capacity: 65536 },
     api: { socket: options.socket },
     metrics: { listen: options.metrics },
+    // The demo's topology is made anew each run: nothing of it is worth keeping.
+    state_dir: 'off',
     log_level: 'warn',
   });
 }

@@ -5,12 +5,14 @@ import { EalArgsError } from '../config/eal_args';
 import { Daemon } from '../daemon/daemon';
 import { Logger } from '../log/logger';
 import { statsJson, statsText } from './stats_format';
-import { CliError, EXIT_OK, EXIT_USAGE } from './exit_codes';
+import { CliError, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE } from './exit_codes';
+import { StateError } from '../state/state_error';
 
 interface RunOptions {
   config: string;
   statsPeriod?: number;
   json?: boolean;
+  resetState?: boolean;
 }
 
 function seconds(value: string): number {
@@ -27,12 +29,14 @@ export function runCommand(): Command {
     .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
     .option('--stats-period <seconds>', 'print counters every <seconds> (fractions allowed)', seconds)
     .option('--json', 'print counters as NDJSON, one object per line, on stdout')
+    .option('--reset-state', 'move the state database aside (renamed with a timestamp) and start with an empty one')
     .addHelpText(
       'after',
       `
 Counters are printed on stdout at exit, and every --stats-period seconds. Logs are JSON lines
 on stderr. The control API listens on api.socket (default /run/microarp/microarp.sock) and
-metrics on metrics.listen (default 127.0.0.1:9417).
+metrics on metrics.listen (default 127.0.0.1:9417). Bindings written through the API and learned
+ones are kept in state_dir (default /var/lib/microarp; "state_dir: off" keeps them in memory).
 
 Examples:
   microarp run --config examples/pcap-responder.yaml
@@ -48,9 +52,13 @@ async function run(options: RunOptions): Promise<number> {
   const log = new Logger(config.logLevel);
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start(config, log);
+    daemon = await Daemon.start(config, log, { resetState: options.resetState });
   } catch (error) {
     if (error instanceof EalArgsError) throw new CliError(`${options.config}: ${error.message}`, EXIT_USAGE);
+    if (error instanceof StateError) {
+      log.error('start failed', { error: error.message, code: error.code });
+      throw new CliError(error.message, EXIT_RUNTIME);
+    }
     log.error('start failed', { error: (error as Error).message, code: (error as { code?: string }).code });
     throw error;
   }
@@ -60,6 +68,7 @@ async function run(options: RunOptions): Promise<number> {
     bindings: config.bindings.length,
     unknown: config.unknown,
     file_prefix: daemon.filePrefix,
+    state_dir: config.stateDir,
     api: daemon.apiAddresses,
     metrics: daemon.metricsAddress ?? null,
   });

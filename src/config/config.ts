@@ -79,6 +79,10 @@ export interface Config {
   telemetry: boolean;
   pdump: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Where API and learned bindings survive a restart, or null to keep them in memory only. */
+  stateDir: string | null;
+  /** `normal`: durable against a process crash; `full`: also against power loss (fsync). */
+  stateSync: 'normal' | 'full';
 }
 
 export interface HostPort {
@@ -114,4 +118,5 @@ export const DEFAULTS = {
   apiSocket: '/run/microarp/microarp.sock',
   metricsListen: { host: '127.0.0.1', port: 9417 },
   tokenEnv: 'MICROARP_API_TOKEN',
+  stateDir: '/var/lib/microarp',
 };

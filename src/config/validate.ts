@@ -12,7 +12,7 @@ export interface ConfigIssue {
 const TOP_KEYS = [
   'eal', 'workers', 'memory_mb', 'hugepages', 'ports', 'unknown', 'table',
   'rx_descriptors', 'tx_descriptors', 'bindings', 'api', 'metrics', 'telemetry', 'pdump',
-  'log_level', 'fdb', 'enforce', 'learning', 'migration',
+  'log_level', 'fdb', 'enforce', 'learning', 'migration', 'state_dir', 'state_sync',
 ];
 const LEARNING_KEYS = ['enabled', 'subnets', 'max_per_port', 'max_per_vlan', 'aging_seconds', 'probe_before_seconds', 'probe_mac'];
 const MIGRATION_KEYS = ['garp_count', 'garp_interval_ms', 'conflict_probe_ms', 'freeze_moves', 'freeze_window_seconds', 'freeze_seconds'];
@@ -383,6 +383,16 @@ function api(v: unknown, c: Collector, env: NodeJS.ProcessEnv): ApiConfig {
   return { socket, listen, token, openReads: raw.open_reads === true };
 }
 
+function stateDir(v: unknown, c: Collector): string | null {
+  if (v === undefined) return DEFAULTS.stateDir;
+  if (v === 'off' || v === false) return null;
+  if (typeof v !== 'string' || !v.startsWith('/') || v.includes('\0')) {
+    c.add('state_dir', `must be an absolute directory path, or off to keep bindings in memory only; got ${JSON.stringify(v)}`);
+    return null;
+  }
+  return v;
+}
+
 function bool(v: unknown, path: string, fallback: boolean, c: Collector): boolean {
   if (v === undefined) return fallback;
   if (typeof v !== 'boolean') {
@@ -427,6 +437,8 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
     telemetry: bool(raw.telemetry, 'telemetry', true, c),
     pdump: bool(raw.pdump, 'pdump', true, c),
     logLevel: oneOf(raw.log_level, 'log_level', ['debug', 'info', 'warn', 'error'] as const, 'info', c),
+    stateDir: stateDir(raw.state_dir, c),
+    stateSync: oneOf(raw.state_sync, 'state_sync', ['normal', 'full'] as const, 'normal', c),
   };
   config.fdb = fdb(raw.fdb, new Set(config.ports.map((p) => p.name)), c);
   if (config.bindings.length > config.table.capacity) {

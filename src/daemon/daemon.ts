@@ -12,6 +12,8 @@ import { Learner } from '../learning/learner';
 import { ApiServer } from '../api/server';
 import { Metrics } from '../metrics/metrics';
 import type { Logger } from '../log/logger';
+import { openState, type State } from '../state/open_state';
+import { removeDpdkLeftovers } from '../state/dpdk_leftovers';
 
 const LINK_POLL_MS = 1000;
 const FDB_POLL_MS = 100;
@@ -33,6 +35,7 @@ export class Daemon {
     readonly table: BindingTable,
     private readonly log: Logger,
     readonly filePrefix: string,
+    private readonly state: State | null,
   ) {
     this.fdb = new FdbView((index) => config.ports[index]?.name ?? `#${index}`);
     this.events = new EventHub(log);
@@ -42,7 +45,23 @@ export class Daemon {
     return this.config.ports.findIndex((p) => p.name === name);
   }
 
-  static async start(config: Config, log: Logger): Promise<Daemon> {
+  static async start(config: Config, log: Logger, options: { resetState?: boolean } = {}): Promise<Daemon> {
+    // The state directory first: a second daemon on it, or a broken store, stops us before
+    // EAL or any port is touched.
+    const state = config.stateDir ? openState(config.stateDir, config.stateSync, config.bindings, log, options.resetState ?? false) : null;
+    try {
+      return await Daemon.startWith(config, log, state);
+    } catch (error) {
+      state?.close();
+      throw error;
+    }
+  }
+
+  private static async startWith(config: Config, log: Logger, state: State | null): Promise<Daemon> {
+    const leftovers = removeDpdkLeftovers();
+    if (leftovers.prefixes.length > 0) {
+      log.info('removed DPDK runtime files of dead microarp instances', { prefixes: leftovers.prefixes, hugepage_files: leftovers.hugepageFiles });
+    }
     const filePrefix = filePrefixOf(config);
     const ealArgs = buildEalArgs(config, { filePrefix, freeHugeMb: freeHugepageMb(), cpuCount: cpus().length });
     log.debug('starting the dataplane', { eal: ealArgs });
@@ -74,13 +93,14 @@ export class Daemon {
         unknown: config.unknown,
         pdump: config.pdump,
       },
-      config.bindings,
+      [...config.bindings, ...(state?.dataplaneBindings() ?? [])],
       config.fdb.static.map((e) => ({ vlan: e.vlan, mac: e.mac, port: config.ports.findIndex((p) => p.name === e.port) })),
     );
     let metrics: Metrics | undefined;
     const table = new BindingTable(dataplane, config.table.capacity, (_records, seconds) => metrics?.observeUpdate(seconds));
     table.seed(config.bindings);
-    const daemon = new Daemon(config, dataplane, table, log, filePrefix);
+    if (state) state.attach(table);
+    const daemon = new Daemon(config, dataplane, table, log, filePrefix, state);
     daemon.learner = new Learner(config, dataplane, table, daemon.fdb, daemon.events);
     try {
       if (config.metricsListen) {
@@ -181,6 +201,9 @@ export class Daemon {
     this.learner?.stop();
     await this.api?.stop();
     await this.metrics?.stop();
+    // The table's last changes reach the store before the dataplane goes.
+    await this.table.write([]);
+    this.state?.close();
     await this.dataplane.stop();
   }
 }

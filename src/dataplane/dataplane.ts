@@ -17,6 +17,7 @@ import {
   packUpdates,
   type Binding,
   type BindingKey,
+  type BindingSource,
   type Update,
   type UpdateSummary,
 } from './updates';
@@ -111,7 +112,7 @@ export class Dataplane {
    */
   static async start(
     options: DataplaneOptions,
-    bindings: readonly Binding[] = [],
+    bindings: readonly (Binding & { source?: BindingSource })[] = [],
     staticFdb: readonly { vlan: number; mac: Uint8Array; port: number }[] = [],
   ): Promise<Dataplane> {
     if (started) {
@@ -141,8 +142,9 @@ export class Dataplane {
       if (staticFdb.length > 0) {
         await dataplane.apply(staticFdb.map((e) => ({ op: 'fdb_add' as const, ...e })));
       }
-      // The config's bindings are the static ones: nothing learned or written by the API outranks them.
-      const loaded = await dataplane.apply(bindings.map((b) => ({ op: 'upsert' as const, ...b, source: 'static' as const })));
+      // The config's bindings are the static ones (nothing learned or written by the API outranks
+      // them); stored ones say their source.
+      const loaded = await dataplane.apply(bindings.map((b) => ({ op: 'upsert' as const, ...b, source: b.source ?? ('static' as const) })));
       if (loaded.tableFull > 0) {
         throw new DataplaneError(
           `${loaded.tableFull} of ${bindings.length} bindings did not fit in a table of ` +

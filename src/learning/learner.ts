@@ -6,7 +6,7 @@ import type { ArpEvent } from '../dataplane/arp_events';
 import type { FdbEvent } from '../dataplane/fdb_events';
 import type { Update, UpdateSummary } from '../dataplane/updates';
 import type { Config } from '../config/config';
-import { keyOf, macFromNumber, macToNumber, type BindingTable } from '../table/binding_table';
+import { keyOf, macFromNumber, macToNumber, type BindingTable, type Entry } from '../table/binding_table';
 import type { FdbView } from '../table/fdb_view';
 import type { EventHub } from './event_hub';
 import { egressForm, garpFrame, probeFrame } from './frames';
@@ -98,6 +98,18 @@ export class Learner {
     }
   }
 
+  /**
+   * The owner confirmed a binding. The new last-seen reaches the state store only when the
+   * stored one is a tenth of the aging time old (or the port changed): ARP refreshes must not
+   * turn into a write per frame, yet a restart must not age out live bindings.
+   */
+  private refresh(vlan: number, ip: number, entry: Entry, portChanged: boolean): void {
+    entry.lastSeen = Date.now();
+    entry.hits++;
+    const storeEvery = Math.max(1000, (this.config.learning.agingSeconds || 600) * 100);
+    if (portChanged || entry.lastSeen - (entry.storedSeen ?? 0) >= storeEvery) this.table.touched(vlan, ip);
+  }
+
   private inLearningSubnets(vlan: number, ip: number): boolean {
     const subnets = this.config.learning.subnets;
     if (subnets.size === 0) return true;
@@ -111,9 +123,9 @@ export class Learner {
     const mac = macToNumber(parseMac(e.sha)!);
     if (entry) {
       if (entry.mac === mac) {
-        entry.lastSeen = Date.now();
-        entry.hits++;
-        entry.port = this.portName(e.port);
+        const port = this.portName(e.port);
+        this.refresh(e.vlan, e.spa, entry, entry.port !== port);
+        entry.port = port;
         this.agingProbes.delete(key);
         this.stats.refreshed++;
         return;
@@ -147,8 +159,7 @@ export class Learner {
     const key = keyOf(e.vlan, e.spa);
     const entry = this.table.entry(e.vlan, e.spa);
     if (!entry || entry.mac !== macToNumber(parseMac(e.sha)!)) return;
-    entry.lastSeen = Date.now();
-    entry.hits++;
+    this.refresh(e.vlan, e.spa, entry, false);
     this.agingProbes.delete(key);
     const pending = this.conflicts.get(key);
     if (pending) {
@@ -199,6 +210,7 @@ export class Learner {
     if (!result.counts.replaced) return;
     const entry = this.table.entry(e.vlan, e.spa);
     if (entry) entry.moves++;
+    this.table.touched(e.vlan, e.spa);
     this.stats.claimsWon++;
     this.events.emit('replaced', { ip: e.sender, vlan: e.vlan, mac: e.sha, port: this.portName(e.port), reason: 'the previous owner did not answer' }, 'warn');
     this.announce(e.vlan, [e.spa], parseMac(e.sha)!, e.port);
@@ -230,6 +242,7 @@ export class Learner {
         const entry = this.table.entry(e.vlan, ip)!;
         entry.moves++;
         entry.port = this.portName(e.port);
+        this.table.touched(e.vlan, ip);
         this.stats.moves++;
         const window = this.config.migration.freezeWindowSeconds * 1000;
         const times = (this.moveTimes.get(key) ?? []).filter((t) => now - t < window);

@@ -41,6 +41,14 @@ export interface Entry {
   moves: number;
   /** ARP frames from the owner that confirmed the binding. */
   hits: number;
+  /** The last-seen time the state store holds, so refreshes are stored only now and then. */
+  storedSeen?: number;
+}
+
+/** Where the table's changes go to survive a restart (the state store). */
+export interface TableJournal {
+  /** These keys changed; `durable`: their new state is stored before this returns. */
+  changed(keys: Iterable<number>, durable: boolean): void;
 }
 
 export interface WriteResult {
@@ -94,6 +102,8 @@ export class BindingTable {
   private queue: Promise<unknown> = Promise.resolve();
   /** Updates (records) sent to the dataplane, for the metrics. */
   updatesApplied = 0;
+  /** Set when state is kept across restarts. */
+  journal?: TableJournal;
 
   constructor(
     private readonly dataplane: TableWriterPort,
@@ -112,6 +122,17 @@ export class BindingTable {
       this.macs.set(keyOf(b.vlan, b.ip), { mac: macToNumber(b.mac), source, firstSeen: now, lastSeen: now, moves: 0, hits: 0 });
     }
     this.sortedKeys = null;
+  }
+
+  /** Records entries the dataplane already holds as they were stored (the state store's, at start). */
+  restore(stored: readonly { key: number; entry: Entry }[]): void {
+    for (const { key, entry } of stored) this.macs.set(key, { ...entry, storedSeen: entry.lastSeen });
+    this.sortedKeys = null;
+  }
+
+  /** The learner changed an entry in place (last seen, moves, port): store it with the next batch. */
+  touched(vlan: number, ip: number): void {
+    this.journal?.changed([keyOf(vlan, ip)], false);
   }
 
   get(vlan: number, ip: number): BindingView | undefined {
@@ -139,7 +160,24 @@ export class BindingTable {
     return run;
   }
 
-  private async writeNow(ops: readonly WriteOp[], detail: boolean): Promise<WriteResult> {
+  /**
+   * Applies several writes back to back, with no other write between them, and stores their
+   * changes in one transaction at the end: an import is durable as a whole or not at all.
+   */
+  writeAll(batches: Iterable<readonly WriteOp[]>): Promise<WriteResult[]> {
+    const run = this.queue.then(async () => {
+      const changedKeys: number[] = [];
+      const results: WriteResult[] = [];
+      for (const ops of batches) results.push(await this.writeNow(ops, false, changedKeys));
+      if (changedKeys.length > 0) this.journal?.changed(changedKeys, true);
+      return results;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** `changedKeys`: collect the changed keys there instead of journaling them. */
+  private async writeNow(ops: readonly WriteOp[], detail: boolean, changedKeys?: number[]): Promise<WriteResult> {
     const counts = emptyCounts();
     const outcomes: Outcome[] | undefined = detail ? [] : undefined;
     const previous: (string | undefined)[] | undefined = detail ? [] : undefined;
@@ -210,7 +248,12 @@ export class BindingTable {
       if (entry === null) this.macs.delete(key);
       else this.macs.set(key, entry);
     }
-    if (staged.size > 0) this.sortedKeys = null;
+    if (staged.size > 0) {
+      this.sortedKeys = null;
+      if (changedKeys) for (const key of staged.keys()) changedKeys.push(key);
+      // Learning may lag a crash by one flush; anything an operator wrote may not.
+      else this.journal?.changed(staged.keys(), ops.some((op) => (op.source ?? 'api') !== 'learned'));
+    }
     return { counts, outcomes, previous };
   }
 

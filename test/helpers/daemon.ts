@@ -52,9 +52,12 @@ export async function runDaemon(dir: TempDir, config: unknown, options: RunOptio
   return runCli(['run', '--config', file, '--json', '--stats-period', '0.05', ...(options.extraArgs ?? [])], options);
 }
 
-/** A control socket inside the test's directory and no metrics port, unless the test says. */
+/**
+ * A control socket and a state directory inside the test's directory and no metrics port,
+ * unless the test says: no test daemon may share the default /var/lib/microarp.
+ */
 export function withTestDefaults(dir: TempDir, config: Record<string, unknown>): Record<string, unknown> {
-  return { api: { socket: dir.file('api.sock') }, metrics: 'off', ...config };
+  return { api: { socket: dir.file('api.sock') }, metrics: 'off', state_dir: dir.file('state'), ...config };
 }
 
 export function runCli(args: string[], options: RunOptions = {}): Promise<DaemonResult> {

@@ -1,0 +1,189 @@
+// The durable copy of the API's and the learned bindings: one SQLite database in WAL mode.
+//
+// It holds what the config file does not: static bindings come from the config at every start,
+// so a static binding removed from the file is gone after a restart. A row shadowed by a static
+// binding of the same (vlan, ip) is left alone, and comes back if the static one goes.
+import Database from 'better-sqlite3';
+import { existsSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BindingSource } from '../dataplane/updates';
+import type { Entry } from '../table/binding_table';
+import { StateError } from './state_error';
+
+/** Bumped when the layout changes; a database from a newer microarp is refused, not rewritten. */
+export const SCHEMA_VERSION = 1;
+export const DB_FILE = 'bindings.db';
+const STORED_SOURCES: readonly BindingSource[] = ['api', 'learned'];
+const TWO32 = 2 ** 32;
+
+export interface StoredBinding {
+  /** vlan * 2^32 + ip, as the table keys it. */
+  key: number;
+  entry: Entry;
+}
+
+interface Row {
+  vlan: number;
+  ip: number;
+  mac: number;
+  source: string;
+  port: string | null;
+  first_seen: number;
+  last_seen: number;
+  moves: number;
+  hits: number;
+}
+
+export class BindingStore {
+  private readonly upsertRow: Database.Statement;
+  private readonly deleteRow: Database.Statement;
+  private readonly writeAll: (changes: Iterable<[number, Entry | undefined]>) => number;
+  /** Rows written since start, for the logs and tests. */
+  rowsWritten = 0;
+
+  private constructor(
+    private readonly db: Database.Database,
+    readonly file: string,
+  ) {
+    this.upsertRow = db.prepare(
+      `INSERT INTO bindings (vlan, ip, mac, source, port, first_seen, last_seen, moves, hits)
+       VALUES (@vlan, @ip, @mac, @source, @port, @first_seen, @last_seen, @moves, @hits)
+       ON CONFLICT (vlan, ip) DO UPDATE SET mac = excluded.mac, source = excluded.source, port = excluded.port,
+         first_seen = excluded.first_seen, last_seen = excluded.last_seen, moves = excluded.moves, hits = excluded.hits`,
+    );
+    this.deleteRow = db.prepare('DELETE FROM bindings WHERE vlan = ? AND ip = ?');
+    this.writeAll = db.transaction((changes: Iterable<[number, Entry | undefined]>) => {
+      let rows = 0;
+      for (const [key, entry] of changes) {
+        const vlan = Math.floor(key / TWO32);
+        const ip = key % TWO32;
+        if (entry === undefined) this.deleteRow.run(vlan, ip);
+        else if (STORED_SOURCES.includes(entry.source)) this.upsertRow.run(rowOf(vlan, ip, entry));
+        else continue; // static: the config file is its store
+        rows++;
+      }
+      return rows;
+    });
+  }
+
+  /**
+   * Opens (or creates) `dir`/bindings.db. A file that is not a database, fails its integrity
+   * check or has a newer schema is refused with its name and left exactly as it was.
+   */
+  static open(dir: string, sync: 'normal' | 'full'): BindingStore {
+    const file = join(dir, DB_FILE);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file, { timeout: 0 });
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > SCHEMA_VERSION) {
+        throw new StateError(
+          `${file} was written by a newer microarp (schema ${version}, this one reads ${SCHEMA_VERSION}): ` +
+            'run that version, or start with --reset-state to move it aside',
+          'STATE_SCHEMA',
+        );
+      }
+      const check = db.pragma('quick_check', { simple: true }) as string;
+      if (check !== 'ok') {
+        throw new StateError(`${file} failed its integrity check (${check}): start with --reset-state to move it aside`, 'STATE_CORRUPT');
+      }
+      db.pragma('journal_mode = WAL');
+      // WAL + NORMAL: a commit is in the OS's hands before it returns (survives kill -9);
+      // FULL adds an fsync per commit (survives power loss).
+      db.pragma(`synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+      if (version === 0) {
+        db.exec(`CREATE TABLE IF NOT EXISTS bindings (
+          vlan INTEGER NOT NULL, ip INTEGER NOT NULL, mac INTEGER NOT NULL, source TEXT NOT NULL,
+          port TEXT, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+          moves INTEGER NOT NULL DEFAULT 0, hits INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (vlan, ip)) WITHOUT ROWID`);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }
+      return new BindingStore(db, file);
+    } catch (error) {
+      db?.close();
+      if (error instanceof StateError) throw error;
+      const code = (error as { code?: string }).code;
+      const hint = code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' ? ': start with --reset-state to move it aside' : '';
+      throw new StateError(`cannot open the state database ${file}: ${(error as Error).message}${hint}`, 'STATE_OPEN');
+    }
+  }
+
+  /** Every stored binding. Rows that do not make sense (a hand-edited file) are skipped and counted. */
+  load(): { bindings: StoredBinding[]; skipped: number } {
+    const bindings: StoredBinding[] = [];
+    let skipped = 0;
+    for (const row of this.db.prepare('SELECT * FROM bindings').iterate() as IterableIterator<Row>) {
+      if (!validRow(row)) {
+        skipped++;
+        continue;
+      }
+      bindings.push({
+        key: row.vlan * TWO32 + row.ip,
+        entry: {
+          mac: row.mac,
+          source: row.source as BindingSource,
+          ...(row.port ? { port: row.port } : {}),
+          firstSeen: row.first_seen,
+          lastSeen: row.last_seen,
+          moves: row.moves,
+          hits: row.hits,
+        },
+      });
+    }
+    return { bindings, skipped };
+  }
+
+  /** Writes the given state of each key (undefined: gone) in one transaction. */
+  write(changes: Iterable<[number, Entry | undefined]>): void {
+    this.rowsWritten += this.writeAll(changes);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** Moves a state database (and its WAL) aside, for --reset-state. Returns the new name, if any. */
+export function moveAside(dir: string, now = new Date()): string | undefined {
+  const file = join(dir, DB_FILE);
+  if (!existsSync(file)) return undefined;
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const aside = `${file}.${stamp}`;
+  for (const suffix of ['-wal', '-shm']) {
+    if (existsSync(file + suffix)) renameSync(file + suffix, aside + suffix);
+  }
+  renameSync(file, aside);
+  return aside;
+}
+
+function rowOf(vlan: number, ip: number, e: Entry): Row {
+  return {
+    vlan,
+    ip,
+    mac: e.mac,
+    source: e.source,
+    port: e.port ?? null,
+    first_seen: e.firstSeen,
+    last_seen: e.lastSeen,
+    moves: e.moves,
+    hits: e.hits,
+  };
+}
+
+function validRow(r: Row): boolean {
+  const int = (v: unknown, max: number): boolean => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max;
+  return (
+    int(r.vlan, 4094) &&
+    int(r.ip, TWO32 - 1) &&
+    int(r.mac, 2 ** 48 - 1) &&
+    r.mac !== 0 &&
+    // A multicast MAC can never be a binding's (the group bit of the first octet).
+    Math.floor(r.mac / 2 ** 40) % 2 === 0 &&
+    STORED_SOURCES.includes(r.source as BindingSource) &&
+    int(r.first_seen, Number.MAX_SAFE_INTEGER) &&
+    int(r.last_seen, Number.MAX_SAFE_INTEGER) &&
+    int(r.moves, Number.MAX_SAFE_INTEGER) &&
+    int(r.hits, Number.MAX_SAFE_INTEGER)
+  );
+}
