@@ -10,8 +10,9 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 # Debian packages: DPDK 22.11 (headers, libraries, dpdk-testpmd), the toolchain for the addon,
 # and the real peers the tests use (iproute2 for netns/veth, arping, ping, python3 for
 # dpdk-telemetry.py, python3-scapy that forges the attacker's ARP in the inspection tests,
-# prometheus + promtool that scrape and lint /metrics).
-DEB_PACKAGES=(dpdk dpdk-dev libdpdk-dev pkg-config cmake g++ make iproute2 arping iputils-ping python3 python3-scapy prometheus)
+# prometheus + promtool that scrape and lint /metrics, etcd 3.4 server + etcdctl that back the
+# fabric-wide binding table and its loopback test clusters).
+DEB_PACKAGES=(dpdk dpdk-dev libdpdk-dev pkg-config cmake g++ make iproute2 arping iputils-ping python3 python3-scapy prometheus etcd-server etcd-client)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do

@@ -246,7 +246,7 @@ describe('durable state', () => {
     writeFileSync(db, good);
     const edit = new Database(db);
     edit.pragma('user_version = 1');
-    edit.prepare("INSERT INTO bindings VALUES (5, 167772161, 1, 'bogus', NULL, 0, 0, 0, 0)").run();
+    edit.prepare("INSERT INTO bindings VALUES (5, 167772161, 1, 'bogus', NULL, NULL, 0, 0, 0, 0, 0)").run();
     edit.close();
     const withBadRow = await started(dir, { ports: [{ name: 'p0', device: 'net_null0' }] });
     assert.match(withBadRow.daemon.logs(), /skipped state rows that are not valid bindings.*"rows":1/);

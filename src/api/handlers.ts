@@ -24,7 +24,9 @@ export interface ApiContext {
   fdbStatic(ops: Update[]): Promise<UpdateSummary>;
   events: EventHub;
   snapshot(): Snapshot;
-  ready(): { ready: boolean; reason?: string };
+  ready(): { ready: boolean; reason?: string; fabric?: string };
+  /** In a fabric: its status, with each etcd endpoint's health. */
+  fabric?(): Promise<Record<string, unknown>>;
   audit(who: string, action: string, details: Record<string, unknown>): void;
 }
 
@@ -100,6 +102,11 @@ export const handlers = {
   readiness(r: Request, ctx: ApiContext): void {
     const state = ctx.ready();
     sendJson(r.res, state.ready ? 200 : 503, state);
+  },
+
+  async fabric(r: Request, ctx: ApiContext): Promise<void> {
+    if (!ctx.fabric) throw new ApiError(404, 'NO_FABRIC', 'this host is not in a fabric (no fabric key in its config)');
+    sendJson(r.res, 200, await ctx.fabric());
   },
 
   stats(r: Request, ctx: ApiContext): void {

@@ -25,6 +25,7 @@ const ROUTES: Route[] = [
   { method: 'GET', pattern: /^\/healthz$/, handler: handlers.health, write: false, body: false },
   { method: 'GET', pattern: /^\/readyz$/, handler: handlers.readiness, write: false, body: false },
   { method: 'GET', pattern: /^\/v1\/stats$/, handler: handlers.stats, write: false, body: false },
+  { method: 'GET', pattern: /^\/v1\/fabric$/, handler: handlers.fabric, write: false, body: false },
   { method: 'GET', pattern: /^\/v1\/ports$/, handler: handlers.ports, write: false, body: false },
   { method: 'PATCH', pattern: /^\/v1\/ports\/([^/]+)$/, handler: handlers.portPatch, write: true, body: true },
   { method: 'GET', pattern: /^\/v1\/fdb$/, handler: handlers.fdbList, write: false, body: false },

@@ -9,6 +9,7 @@ import { portsCommand, statsCommand } from './status';
 import { ApiClientError } from '../api/client';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from './exit_codes';
 import { runCommand } from './run';
+import { fabricCommand } from './fabric';
 
 /** Commands added with addCommand() inherit no settings: apply ours to the whole tree. */
 function everywhere(command: Command): Command {
@@ -27,6 +28,7 @@ export function program(): Command {
     .addCommand(bindingsCommand())
     .addCommand(statsCommand())
     .addCommand(portsCommand())
+    .addCommand(fabricCommand())
     .addHelpText(
       'after',
       `

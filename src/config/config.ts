@@ -17,6 +17,8 @@ export interface PortConfig {
   adminUp: boolean;
   /** Trusted ports (uplinks) skip ARP inspection. */
   trusted: boolean;
+  /** Toward the physical network (other hosts): trusted, never a source of learned bindings. */
+  uplink: boolean;
   /** Sender IPs allowed on the port; empty = any. [network (host order), length]. */
   allowedSubnets: [number, number][];
   /** ARP frames per second (and burst) accepted from the port; 0 = unlimited. */
@@ -83,6 +85,20 @@ export interface Config {
   stateDir: string | null;
   /** `normal`: durable against a process crash; `full`: also against power loss (fsync). */
   stateSync: 'normal' | 'full';
+  /** Bindings shared with other hosts through etcd, or null for a host on its own. */
+  fabric: FabricConfig | null;
+}
+
+export interface FabricConfig {
+  /** This host's name, unique in the fabric. */
+  host: string;
+  endpoints: string[];
+  prefix: string;
+  leaseSeconds: number;
+  username?: string;
+  /** From the variable fabric.etcd.password_env names; never logged. */
+  password?: string;
+  tls?: { ca?: string; cert?: string; key?: string };
 }
 
 export interface HostPort {

@@ -2,7 +2,9 @@
 // stopping at the first, so one run of `check-config` shows all that is wrong.
 import { MAX_VLAN, formatIPv4, macProblem, parseIPv4, parseMac } from '../dataplane/address';
 import type { Binding } from '../dataplane/updates';
-import { DEFAULTS, type ApiConfig, type Config, type HostPort, type LearningConfig, type MigrationConfig, type PortConfig, type Workers } from './config';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { DEFAULTS, type ApiConfig, type FabricConfig, type Config, type HostPort, type LearningConfig, type MigrationConfig, type PortConfig, type Workers } from './config';
 
 export interface ConfigIssue {
   path: string;
@@ -12,15 +14,18 @@ export interface ConfigIssue {
 const TOP_KEYS = [
   'eal', 'workers', 'memory_mb', 'hugepages', 'ports', 'unknown', 'table',
   'rx_descriptors', 'tx_descriptors', 'bindings', 'api', 'metrics', 'telemetry', 'pdump',
-  'log_level', 'fdb', 'enforce', 'learning', 'migration', 'state_dir', 'state_sync',
+  'log_level', 'fdb', 'enforce', 'learning', 'migration', 'state_dir', 'state_sync', 'fabric',
 ];
+const FABRIC_KEYS = ['host', 'etcd'];
+const ETCD_KEYS = ['endpoints', 'prefix', 'lease_seconds', 'username', 'password_env', 'tls'];
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const LEARNING_KEYS = ['enabled', 'subnets', 'max_per_port', 'max_per_vlan', 'aging_seconds', 'probe_before_seconds', 'probe_mac'];
 const MIGRATION_KEYS = ['garp_count', 'garp_interval_ms', 'conflict_probe_ms', 'freeze_moves', 'freeze_window_seconds', 'freeze_seconds'];
 const FDB_KEYS = ['capacity', 'aging_seconds', 'static'];
 const API_KEYS = ['socket', 'listen', 'token', 'token_env', 'open_reads'];
 const METRICS_KEYS = ['listen'];
 const TABLE_KEYS = ['capacity', 'update_ring'];
-const PORT_KEYS = ['name', 'device', 'mode', 'vlan', 'vlans', 'native_vlan', 'responder', 'admin', 'trusted', 'allowed_subnets', 'arp_rate'];
+const PORT_KEYS = ['name', 'device', 'mode', 'vlan', 'vlans', 'native_vlan', 'responder', 'admin', 'trusted', 'uplink', 'allowed_subnets', 'arp_rate'];
 const BINDING_KEYS = ['ip', 'mac', 'vlan'];
 const PCI = /^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
 const VDEV = /^net_[A-Za-z0-9_]+(,.*)?$/;
@@ -139,9 +144,15 @@ function portSwitching(raw: Raw, path: string, c: Collector): Switching | null {
     responder: bool(raw.responder, `${path}.responder`, true, c),
     adminUp: oneOf(raw.admin, `${path}.admin`, ['up', 'down'] as const, 'up', c) === 'up',
     trusted: bool(raw.trusted, `${path}.trusted`, false, c),
+    uplink: bool(raw.uplink, `${path}.uplink`, false, c),
     allowedSubnets: subnetList(raw.allowed_subnets, `${path}.allowed_subnets`, 8, c),
     arpRate: arpRate(raw.arp_rate, `${path}.arp_rate`, c),
   };
+  // An uplink faces the physical network: trusted, never a source of learned bindings.
+  if (result.uplink) {
+    if (raw.trusted === false) c.add(`${path}.trusted`, 'an uplink is always trusted');
+    result.trusted = true;
+  }
   if (result.mode === 'all') {
     for (const key of ['vlan', 'vlans', 'native_vlan']) {
       if (raw[key] !== undefined) c.add(`${path}.${key}`, 'needs a mode: access (with vlan) or trunk (with vlans)');
@@ -393,6 +404,66 @@ function stateDir(v: unknown, c: Collector): string | null {
   return v;
 }
 
+function fabric(v: unknown, c: Collector, env: NodeJS.ProcessEnv): FabricConfig | null {
+  if (v === undefined || v === 'off') return null;
+  if (!isObject(v)) {
+    c.add('fabric', 'must be a mapping {host?, etcd: {endpoints, ...}}');
+    return null;
+  }
+  unknownKeys(v, FABRIC_KEYS, 'fabric', c);
+  const host = v.host ?? hostname();
+  if (typeof host !== 'string' || !HOST_NAME.test(host)) c.add('fabric.host', `must be 1-63 characters of letters, digits, "_", "." or "-", unique in the fabric; got ${JSON.stringify(host)}`);
+  if (!isObject(v.etcd)) {
+    c.add('fabric.etcd', 'must be a mapping {endpoints: [http://HOST:2379, ...], prefix?, lease_seconds?, username?, password_env?, tls?}');
+    return null;
+  }
+  const etcd = v.etcd;
+  unknownKeys(etcd, ETCD_KEYS, 'fabric.etcd', c);
+  const endpoints: string[] = [];
+  if (!Array.isArray(etcd.endpoints) || etcd.endpoints.length === 0) c.add('fabric.etcd.endpoints', 'must be a non-empty list of URLs (http://10.0.0.1:2379)');
+  else {
+    etcd.endpoints.forEach((e, i) => {
+      let url: URL | undefined;
+      try {
+        url = typeof e === 'string' ? new URL(e) : undefined;
+      } catch {
+        url = undefined;
+      }
+      if (!url || !['http:', 'https:'].includes(url.protocol) || !url.port) c.add(`fabric.etcd.endpoints[${i}]`, `must be http(s)://HOST:PORT, got ${JSON.stringify(e)}`);
+      else endpoints.push(`${url.protocol}//${url.host}`);
+    });
+  }
+  const prefix = etcd.prefix ?? '/microarp/';
+  if (typeof prefix !== 'string' || !prefix.startsWith('/') || !prefix.endsWith('/')) c.add('fabric.etcd.prefix', `must start and end with "/", got ${JSON.stringify(prefix)}`);
+  const leaseSeconds = integer(etcd.lease_seconds, 'fabric.etcd.lease_seconds', 2, 3600, 10, c);
+  let username: string | undefined;
+  let password: string | undefined;
+  if (etcd.username !== undefined) {
+    if (typeof etcd.username !== 'string' || etcd.username === '') c.add('fabric.etcd.username', 'must be a non-empty string');
+    else username = etcd.username;
+    const variable = etcd.password_env ?? 'MICROARP_ETCD_PASSWORD';
+    if (typeof variable !== 'string') c.add('fabric.etcd.password_env', 'must name an environment variable');
+    else if (!env[variable]) c.add('fabric.etcd.password_env', `the environment variable ${variable} (the etcd password) is not set`);
+    else password = env[variable];
+  }
+  let tls: FabricConfig['tls'];
+  if (etcd.tls !== undefined) {
+    if (!isObject(etcd.tls)) c.add('fabric.etcd.tls', 'must be a mapping {ca?, cert?, key?} of file paths');
+    else {
+      unknownKeys(etcd.tls, ['ca', 'cert', 'key'], 'fabric.etcd.tls', c);
+      tls = {};
+      for (const key of ['ca', 'cert', 'key'] as const) {
+        const file = etcd.tls[key];
+        if (file === undefined) continue;
+        if (typeof file !== 'string' || !existsSync(file)) c.add(`fabric.etcd.tls.${key}`, `must be a readable file, got ${JSON.stringify(file)}`);
+        else tls[key] = file;
+      }
+      if (!!tls.cert !== !!tls.key) c.add('fabric.etcd.tls', 'cert and key go together');
+    }
+  }
+  return { host: host as string, endpoints, prefix: prefix as string, leaseSeconds, username, password, tls };
+}
+
 function bool(v: unknown, path: string, fallback: boolean, c: Collector): boolean {
   if (v === undefined) return fallback;
   if (typeof v !== 'boolean') {
@@ -439,7 +510,11 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
     logLevel: oneOf(raw.log_level, 'log_level', ['debug', 'info', 'warn', 'error'] as const, 'info', c),
     stateDir: stateDir(raw.state_dir, c),
     stateSync: oneOf(raw.state_sync, 'state_sync', ['normal', 'full'] as const, 'normal', c),
+    fabric: fabric(raw.fabric, c, env),
   };
+  if (config.fabric && !config.ports.some((p) => p.uplink)) {
+    c.add('fabric', 'a fabric needs at least one port with uplink: true (toward the other hosts)');
+  }
   config.fdb = fdb(raw.fdb, new Set(config.ports.map((p) => p.name)), c);
   if (config.bindings.length > config.table.capacity) {
     c.add('bindings', `${config.bindings.length} bindings do not fit table.capacity ${config.table.capacity}`);

@@ -14,6 +14,7 @@ import { Metrics } from '../metrics/metrics';
 import type { Logger } from '../log/logger';
 import { openState, type State } from '../state/open_state';
 import { removeDpdkLeftovers } from '../state/dpdk_leftovers';
+import { FabricSync } from '../fabric/fabric_sync';
 
 const LINK_POLL_MS = 1000;
 const FDB_POLL_MS = 100;
@@ -26,6 +27,7 @@ export class Daemon {
   readonly fdb: FdbView;
   readonly events: EventHub;
   learner?: Learner;
+  fabric?: FabricSync;
   private readonly linkState = new Map<string, boolean>();
   private stopped = false;
 
@@ -102,12 +104,24 @@ export class Daemon {
     if (state) state.attach(table);
     const daemon = new Daemon(config, dataplane, table, log, filePrefix, state);
     daemon.learner = new Learner(config, dataplane, table, daemon.fdb, daemon.events);
+    if (config.fabric) {
+      daemon.fabric = new FabricSync(config.fabric, table, dataplane, daemon.events, log);
+      daemon.fabric.announcer = daemon.learner;
+    }
     try {
       if (config.metricsListen) {
         metrics = new Metrics({
           snapshot: () => dataplane.snapshot(),
           updatesApplied: () => table.updatesApplied,
           learner: () => daemon.learner!.stats,
+          ...(daemon.fabric
+            ? {
+                fabric: () => {
+                  const f = daemon.fabric!.status();
+                  return { up: f.state === 'up', lagSeconds: f.lagSeconds, remoteBindings: f.remoteBindings, published: f.published, received: f.received };
+                },
+              }
+            : {}),
         });
         await metrics.start(config.metricsListen);
         daemon.metrics = metrics;
@@ -127,6 +141,19 @@ export class Daemon {
             events: daemon.events,
             snapshot: () => dataplane.snapshot(),
             ready: () => daemon.readiness(),
+            ...(daemon.fabric
+              ? {
+                  fabric: async () => {
+                    const f = daemon.fabric!;
+                    const byHost: Record<string, number> = {};
+                    for (const [, e] of table.entries()) {
+                      const host = e.host ?? f.status().host;
+                      byHost[host] = (byHost[host] ?? 0) + 1;
+                    }
+                    return { ...f.status(), health: await f.client.health(), bindings_per_host: byHost };
+                  },
+                }
+              : {}),
             audit: (who, action, details) => log.info('api write', { who, action, ...details }),
           },
           log,
@@ -140,6 +167,8 @@ export class Daemon {
     daemon.watchLinks();
     daemon.watchFdb();
     daemon.learner.start();
+    // After the local table is up: an unreachable etcd never keeps us from serving.
+    await daemon.fabric?.start();
     return daemon;
   }
 
@@ -155,9 +184,11 @@ export class Daemon {
     return this.dataplane.snapshot();
   }
 
-  readiness(): { ready: boolean; reason?: string } {
+  readiness(): { ready: boolean; reason?: string; fabric?: string } {
     if (this.stopped) return { ready: false, reason: 'stopping' };
     if (!this.dataplane.snapshot().workersRunning) return { ready: false, reason: 'workers not running' };
+    // Without etcd we still answer from the last table: ready, and saying so.
+    if (this.fabric) return { ready: true, fabric: this.fabric.client.state === 'up' ? 'up' : 'degraded' };
     return { ready: true };
   }
 
@@ -199,6 +230,7 @@ export class Daemon {
     if (this.linkTimer) clearInterval(this.linkTimer);
     if (this.fdbTimer) clearInterval(this.fdbTimer);
     this.learner?.stop();
+    await this.fabric?.stop();
     await this.api?.stop();
     await this.metrics?.stop();
     // The table's last changes reach the store before the dataplane goes.

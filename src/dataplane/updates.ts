@@ -15,8 +15,12 @@ export interface BindingKey {
   vlan: number;
 }
 
-/** Where a binding came from; the higher wins a conflict. Kept in the dataplane's data word. */
-export const SOURCE_RANK = { learned: 1, api: 2, static: 3 } as const;
+/**
+ * Where a binding came from; the higher wins a conflict. Kept in the dataplane's data word.
+ * `remote`: learned on another host of the fabric; between it and a local learned binding the
+ * fabric's mobility sequence decides, not the rank.
+ */
+export const SOURCE_RANK = { remote: 1, learned: 1, api: 2, static: 3 } as const;
 export type BindingSource = keyof typeof SOURCE_RANK;
 
 export type Update =

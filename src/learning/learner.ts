@@ -110,6 +110,34 @@ export class Learner {
     if (portChanged || entry.lastSeen - (entry.storedSeen ?? 0) >= storeEvery) this.table.touched(vlan, ip);
   }
 
+  private isUplink(port: number): boolean {
+    return this.config.ports[port]?.uplink === true;
+  }
+
+  /**
+   * Another host's VM showed up here (a VM-facing port): the bindings of its MAC become ours,
+   * with a higher mobility sequence, which the fabric publishes; the old host lets go.
+   */
+  private async takeOver(vlan: number, ips: number[], mac: Uint8Array, port: number): Promise<void> {
+    const result = await this.table.write(ips.map((ip) => ({ op: 'upsert' as const, ip, vlan, mac, source: 'learned' as const, port: this.portName(port) })), true);
+    const taken = ips.filter((_, i) => result.outcomes![i] === 'unchanged' || result.outcomes![i] === 'replaced');
+    if (taken.length === 0) return;
+    this.stats.moves += taken.length;
+    for (const ip of taken) {
+      const entry = this.table.entry(vlan, ip);
+      if (entry) entry.moves++;
+      this.events.emit('moved', { ip: formatIPv4(ip), vlan, mac: formatMac(mac), from: 'fabric', to: this.portName(port) });
+    }
+    this.announce(vlan, taken, mac, port);
+  }
+
+  /** The fabric moved bindings of `mac` to another host: announce it on our ports (not toward it). */
+  announceRemoteMove(vlan: number, ips: number[], mac: Uint8Array): void {
+    this.stats.moves += ips.length;
+    const uplink = this.config.ports.findIndex((p) => p.uplink);
+    this.announce(vlan, ips, mac, uplink);
+  }
+
   private inLearningSubnets(vlan: number, ip: number): boolean {
     const subnets = this.config.learning.subnets;
     if (subnets.size === 0) return true;
@@ -123,6 +151,10 @@ export class Learner {
     const mac = macToNumber(parseMac(e.sha)!);
     if (entry) {
       if (entry.mac === mac) {
+        if (entry.source === 'remote' && !this.isUplink(e.port)) {
+          await this.takeOver(e.vlan, [e.spa], parseMac(e.sha)!, e.port);
+          return;
+        }
         const port = this.portName(e.port);
         this.refresh(e.vlan, e.spa, entry, entry.port !== port);
         entry.port = port;
@@ -134,7 +166,8 @@ export class Learner {
       return;
     }
     const learning = this.config.learning;
-    if (!learning.enabled) return;
+    // An uplink carries other hosts' traffic: their bindings come through the fabric.
+    if (!learning.enabled || this.isUplink(e.port)) return;
     // Never a multicast, broadcast or zero address (a trusted port is not inspected for it).
     if (e.spa === 0 || e.spa >= 0xe0000000) return;
     if (!this.inLearningSubnets(e.vlan, e.spa)) {
@@ -191,7 +224,7 @@ export class Learner {
       this.events.emit('claim_refused', { ip: e.sender, vlan: e.vlan, owner, claimed_by: e.sha, reason: 'frozen' }, 'warn');
       return;
     }
-    if (entry.source !== 'learned') {
+    if (entry.source !== 'learned' && entry.source !== 'remote') {
       this.stats.claimsRefused++;
       this.events.emit('claim_refused', { ip: e.sender, vlan: e.vlan, owner, claimed_by: e.sha, reason: `bound by ${entry.source}` }, 'warn');
       return;
@@ -235,7 +268,12 @@ export class Learner {
       hits.get(e)!.push(key % TWO32);
     }
     const now = Date.now();
-    for (const [e, ips] of hits) {
+    for (let [e, ips] of hits) {
+      const remote = ips.filter((ip) => this.table.entry(e.vlan, ip)?.source === 'remote');
+      if (remote.length > 0 && !this.isUplink(e.port)) {
+        void this.takeOver(e.vlan, remote, parseMac(e.mac)!, e.port);
+        ips = ips.filter((ip) => !remote.includes(ip));
+      }
       const announce: number[] = [];
       for (const ip of ips) {
         const key = keyOf(e.vlan, ip);

@@ -11,6 +11,8 @@ export interface MetricsSource {
   snapshot(): Snapshot;
   updatesApplied(): number;
   learner(): LearnerStats;
+  /** In a fabric: what the etcd sync reports. */
+  fabric?(): { up: boolean; lagSeconds: number | null; remoteBindings: number; published: number; received: number };
 }
 
 type PortField = 'rx' | 'tx' | 'rxBytes' | 'txBytes' | 'rxMissed' | 'rxErrors' | 'txErrors' | 'rxNoMbuf';
@@ -178,6 +180,17 @@ export class Metrics {
     pulledCounter('microarp_table_updates_total', 'Table updates (adds, replaces, removes) applied through the ring', () =>
       this.source.updatesApplied(),
     );
+    const fabric = this.source.fabric?.bind(this.source);
+    if (fabric) {
+      const gauge = (name: string, help: string, read: () => number): void => {
+        new Gauge({ name, help, registers, collect() { this.set(read()); } });
+      };
+      gauge('microarp_fabric_etcd_up', '1 while the fabric is connected to etcd', () => (fabric().up ? 1 : 0));
+      gauge('microarp_fabric_sync_lag_seconds', 'Seconds since etcd last answered', () => fabric().lagSeconds ?? -1);
+      gauge('microarp_fabric_remote_bindings', 'Bindings installed here from other hosts of the fabric', () => fabric().remoteBindings);
+      pulledCounter('microarp_fabric_published_total', 'Binding writes this host made to etcd', () => fabric().published);
+      pulledCounter('microarp_fabric_received_total', "Other hosts' binding changes received from etcd", () => fabric().received);
+    }
     this.latency = new Histogram({
       name: 'microarp_update_latency_seconds',
       help: 'Time from submitting a batch of table updates to its being visible to the workers',

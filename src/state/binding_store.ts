@@ -13,7 +13,7 @@ import { StateError } from './state_error';
 /** Bumped when the layout changes; a database from a newer microarp is refused, not rewritten. */
 export const SCHEMA_VERSION = 1;
 export const DB_FILE = 'bindings.db';
-const STORED_SOURCES: readonly BindingSource[] = ['api', 'learned'];
+const STORED_SOURCES: readonly BindingSource[] = ['api', 'learned', 'remote'];
 const TWO32 = 2 ** 32;
 
 export interface StoredBinding {
@@ -28,6 +28,8 @@ interface Row {
   mac: number;
   source: string;
   port: string | null;
+  host: string | null;
+  seq: number;
   first_seen: number;
   last_seen: number;
   moves: number;
@@ -46,9 +48,10 @@ export class BindingStore {
     readonly file: string,
   ) {
     this.upsertRow = db.prepare(
-      `INSERT INTO bindings (vlan, ip, mac, source, port, first_seen, last_seen, moves, hits)
-       VALUES (@vlan, @ip, @mac, @source, @port, @first_seen, @last_seen, @moves, @hits)
+      `INSERT INTO bindings (vlan, ip, mac, source, port, host, seq, first_seen, last_seen, moves, hits)
+       VALUES (@vlan, @ip, @mac, @source, @port, @host, @seq, @first_seen, @last_seen, @moves, @hits)
        ON CONFLICT (vlan, ip) DO UPDATE SET mac = excluded.mac, source = excluded.source, port = excluded.port,
+         host = excluded.host, seq = excluded.seq,
          first_seen = excluded.first_seen, last_seen = excluded.last_seen, moves = excluded.moves, hits = excluded.hits`,
     );
     this.deleteRow = db.prepare('DELETE FROM bindings WHERE vlan = ? AND ip = ?');
@@ -94,7 +97,7 @@ export class BindingStore {
       if (version === 0) {
         db.exec(`CREATE TABLE IF NOT EXISTS bindings (
           vlan INTEGER NOT NULL, ip INTEGER NOT NULL, mac INTEGER NOT NULL, source TEXT NOT NULL,
-          port TEXT, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
+          port TEXT, host TEXT, seq INTEGER NOT NULL DEFAULT 0, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,
           moves INTEGER NOT NULL DEFAULT 0, hits INTEGER NOT NULL DEFAULT 0,
           PRIMARY KEY (vlan, ip)) WITHOUT ROWID`);
         db.pragma(`user_version = ${SCHEMA_VERSION}`);
@@ -124,6 +127,8 @@ export class BindingStore {
           mac: row.mac,
           source: row.source as BindingSource,
           ...(row.port ? { port: row.port } : {}),
+          ...(row.host ? { host: row.host } : {}),
+          seq: row.seq,
           firstSeen: row.first_seen,
           lastSeen: row.last_seen,
           moves: row.moves,
@@ -164,6 +169,8 @@ function rowOf(vlan: number, ip: number, e: Entry): Row {
     mac: e.mac,
     source: e.source,
     port: e.port ?? null,
+    host: e.host ?? null,
+    seq: e.seq ?? 0,
     first_seen: e.firstSeen,
     last_seen: e.lastSeen,
     moves: e.moves,
@@ -184,6 +191,10 @@ function validRow(r: Row): boolean {
     int(r.first_seen, Number.MAX_SAFE_INTEGER) &&
     int(r.last_seen, Number.MAX_SAFE_INTEGER) &&
     int(r.moves, Number.MAX_SAFE_INTEGER) &&
+    int(r.seq, Number.MAX_SAFE_INTEGER) &&
+    (r.host === null || typeof r.host === 'string') &&
+    // Another host's learned binding says which host.
+    (r.source !== 'remote' || r.host !== null) &&
     int(r.hits, Number.MAX_SAFE_INTEGER)
   );
 }

@@ -12,12 +12,30 @@ export interface TableWriterPort {
   apply(updates: readonly Update[]): Promise<UpdateSummary>;
 }
 
-/** Every write says where it comes from (default: api); a lower source never overrides a higher one. */
+/** A binding that another host of the fabric holds: its name and the mobility sequence. */
+export interface Origin {
+  host: string;
+  seq: number;
+}
+
+/**
+ * Every write says where it comes from (default: api); a lower source never overrides a higher
+ * one. `origin`: the write replays another host's binding (from the fabric), not a local one.
+ */
 export type WriteOp =
-  | { op: 'upsert'; ip: number; vlan: number; mac: Uint8Array; source?: BindingSource; port?: string }
+  | { op: 'upsert'; ip: number; vlan: number; mac: Uint8Array; source?: BindingSource; port?: string; origin?: Origin }
   /** Add only: an existing binding to another MAC is a conflict, left unchanged. */
-  | { op: 'add'; ip: number; vlan: number; mac: Uint8Array; source?: BindingSource; port?: string }
-  | { op: 'remove'; ip: number; vlan: number; source?: BindingSource };
+  | { op: 'add'; ip: number; vlan: number; mac: Uint8Array; source?: BindingSource; port?: string; origin?: Origin }
+  | { op: 'remove'; ip: number; vlan: number; source?: BindingSource; origin?: Origin };
+
+/** One committed change, for the fabric: `entry` null = removed. */
+export interface TableChange {
+  key: number;
+  entry: Entry | null;
+  previous: Entry | null;
+  /** The change replays the fabric (do not publish it back). */
+  fromFabric: boolean;
+}
 
 export type Outcome =
   | 'added'
@@ -43,6 +61,10 @@ export interface Entry {
   hits: number;
   /** The last-seen time the state store holds, so refreshes are stored only now and then. */
   storedSeen?: number;
+  /** The fabric host that holds the binding; absent = this host. */
+  host?: string;
+  /** Mobility sequence: rises each time the binding changes MAC or host. */
+  seq?: number;
 }
 
 /** Where the table's changes go to survive a restart (the state store). */
@@ -64,6 +86,7 @@ export interface BindingView {
   mac: string;
   vlan: number;
   source: BindingSource;
+  host?: string;
   port?: string;
   first_seen: string;
   last_seen: string;
@@ -104,6 +127,10 @@ export class BindingTable {
   updatesApplied = 0;
   /** Set when state is kept across restarts. */
   journal?: TableJournal;
+  /** Set in a fabric: told every committed change. */
+  onChanges?: (changes: TableChange[]) => void;
+  /** This host's fabric name, shown on its own bindings. */
+  hostName?: string;
 
   constructor(
     private readonly dataplane: TableWriterPort,
@@ -137,7 +164,7 @@ export class BindingTable {
 
   get(vlan: number, ip: number): BindingView | undefined {
     const entry = this.macs.get(keyOf(vlan, ip));
-    return entry === undefined ? undefined : view(keyOf(vlan, ip), entry);
+    return entry === undefined ? undefined : view(keyOf(vlan, ip), entry, this.hostName);
   }
 
   /** The live entry, for the learner to update in place (last seen, hits, moves, port). */
@@ -183,6 +210,7 @@ export class BindingTable {
     const previous: (string | undefined)[] | undefined = detail ? [] : undefined;
     // Decisions see the earlier ops of the same write through `staged`.
     const staged = new Map<number, Entry | null>();
+    const fabricKeys = new Set<number>();
     const effective: Update[] = [];
     let size = this.macs.size;
     const now = Date.now();
@@ -192,6 +220,7 @@ export class BindingTable {
       const current = staged.has(key) ? staged.get(key)! : (this.macs.get(key) ?? null);
       const rank = SOURCE_RANK[op.source ?? 'api'];
       let outcome: Outcome;
+      if (op.origin) fabricKeys.add(key);
       if (op.op === 'remove') {
         if (current === null) outcome = 'missing';
         else if (SOURCE_RANK[current.source] > rank) outcome = 'outranked';
@@ -207,9 +236,10 @@ export class BindingTable {
         if (current !== null && SOURCE_RANK[current.source] > rank) outcome = current.mac === mac ? 'unchanged' : 'outranked';
         else if (current !== null && current.mac === mac) {
           outcome = 'unchanged';
-          if (current.source !== source) {
-            // Same MAC from a higher source: it now belongs to that source (and stops aging).
-            staged.set(key, { ...current, source, lastSeen: now });
+          if (current.source !== source || current.host !== op.origin?.host || (op.origin && op.origin.seq !== current.seq)) {
+            // Same MAC from another source or host: it now belongs to that one (a higher source
+            // stops aging; a local claim of a remote binding takes it over with a higher seq).
+            staged.set(key, { ...current, source, lastSeen: now, ...originOf(op, current) });
             effective.push({ op: 'upsert', ip: op.ip, vlan: op.vlan, mac: op.mac, source });
           }
         } else if (current !== null && op.op === 'add') outcome = 'conflict';
@@ -225,6 +255,7 @@ export class BindingTable {
             lastSeen: now,
             moves: current?.moves ?? 0,
             hits: current?.hits ?? 0,
+            ...originOf(op, current),
           });
           effective.push({ op: 'upsert', ip: op.ip, vlan: op.vlan, mac: op.mac, source });
         }
@@ -244,15 +275,22 @@ export class BindingTable {
         throw new Error(`dataplane refused ${native.tableFull} updates for lack of room`);
       }
     }
+    const previousOf = new Map<number, Entry | undefined>();
     for (const [key, entry] of staged) {
+      if (this.onChanges) previousOf.set(key, this.macs.get(key));
       if (entry === null) this.macs.delete(key);
       else this.macs.set(key, entry);
+    }
+    if (staged.size > 0 && this.onChanges) {
+      const changes: TableChange[] = [];
+      for (const [key, entry] of staged) changes.push({ key, entry, previous: previousOf.get(key) ?? null, fromFabric: fabricKeys.has(key) });
+      this.onChanges(changes);
     }
     if (staged.size > 0) {
       this.sortedKeys = null;
       if (changedKeys) for (const key of staged.keys()) changedKeys.push(key);
-      // Learning may lag a crash by one flush; anything an operator wrote may not.
-      else this.journal?.changed(staged.keys(), ops.some((op) => (op.source ?? 'api') !== 'learned'));
+      // Learning (here or on other hosts) may lag a crash by one flush; what an operator wrote may not.
+      else this.journal?.changed(staged.keys(), ops.some((op) => !op.origin && (op.source ?? 'api') !== 'learned'));
     }
     return { counts, outcomes, previous };
   }
@@ -267,7 +305,7 @@ export class BindingTable {
       const key = keys[i]!;
       const entry = this.macs.get(key)!;
       if (!matches(filter, key, entry.mac)) continue;
-      out.push(view(key, entry));
+      out.push(view(key, entry, this.hostName));
       lastKey = key;
     }
     return { bindings: out, next: i < keys.length && lastKey !== undefined ? lastKey : undefined };
@@ -277,7 +315,7 @@ export class BindingTable {
   *all(filter: ListFilter = {}): Generator<BindingView> {
     for (const key of this.sorted()) {
       const entry = this.macs.get(key);
-      if (entry !== undefined && matches(filter, key, entry.mac)) yield view(key, entry);
+      if (entry !== undefined && matches(filter, key, entry.mac)) yield view(key, entry, this.hostName);
     }
   }
 
@@ -288,12 +326,23 @@ export class BindingTable {
   }
 }
 
-function view(key: number, e: Entry): BindingView {
+/** Host and seq of a new entry: the fabric's for a replayed write; a local one takes the binding over. */
+function originOf(op: WriteOp, current: Entry | null): { host?: string; seq: number } {
+  if (op.origin) return { host: op.origin.host, seq: op.origin.seq };
+  const seq = current?.seq ?? 0;
+  const mac = op.op === 'remove' ? undefined : macToNumber(op.mac);
+  // A new MAC, or a binding that was another host's, is a move: the next sequence number.
+  return { host: undefined, seq: current === null || current.host !== undefined || current.mac !== mac ? seq + 1 : seq };
+}
+
+function view(key: number, e: Entry, hostName?: string): BindingView {
+  const host = e.host ?? hostName;
   return {
     ip: formatIPv4(key % TWO32),
     mac: formatMac(macFromNumber(e.mac)),
     vlan: Math.floor(key / TWO32),
     source: e.source,
+    ...(host ? { host } : {}),
     ...(e.port ? { port: e.port } : {}),
     first_seen: new Date(e.firstSeen).toISOString(),
     last_seen: new Date(e.lastSeen).toISOString(),

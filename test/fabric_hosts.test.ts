@@ -1,0 +1,216 @@
+// A fabric of two microarp hosts sharing bindings through a real 3-member etcd cluster on
+// loopback. Each host has Linux VMs (netns) on its ports and an uplink; the uplinks meet on a
+// Linux bridge in a namespace of their own, the "physical network", where the test captures
+// what crosses it.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { ApiClient } from '../src/api/client';
+import { TempDir, runCli } from './helpers/daemon';
+import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
+import { NetnsPeer, sh } from './helpers/netns';
+import { capture } from './helpers/capture';
+import { startEtcdCluster, type EtcdCluster } from './helpers/etcd';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const LEASE_SECONDS = 3;
+
+/** Two veth pairs whose far ends sit on one bridge in a namespace: the physical network. */
+class Wire {
+  readonly ns: string;
+  readonly hostIfs: [string, string];
+  readonly peerIfs: [string, string];
+  constructor() {
+    const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
+    this.ns = `mwire-${tag}`;
+    this.hostIfs = [`mwa${tag}`.slice(0, 15), `mwb${tag}`.slice(0, 15)];
+    this.peerIfs = [`mwA${tag}`.slice(0, 15), `mwB${tag}`.slice(0, 15)];
+  }
+  create(): this {
+    sh('ip', ['netns', 'add', this.ns]);
+    const inNs = (...args: string[]): string => sh('ip', ['netns', 'exec', this.ns, ...args]);
+    inNs('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1');
+    inNs('sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1');
+    inNs('ip', 'link', 'add', 'br0', 'type', 'bridge');
+    inNs('ip', 'link', 'set', 'br0', 'up');
+    for (let i = 0; i < 2; i++) {
+      sh('ip', ['link', 'add', this.hostIfs[i]!, 'type', 'veth', 'peer', 'name', this.peerIfs[i]!]);
+      sh('sysctl', ['-qw', `net.ipv6.conf.${this.hostIfs[i]}.disable_ipv6=1`]);
+      sh('ip', ['link', 'set', this.peerIfs[i]!, 'netns', this.ns]);
+      inNs('ip', 'link', 'set', this.peerIfs[i]!, 'master', 'br0');
+      inNs('ip', 'link', 'set', this.peerIfs[i]!, 'up');
+      sh('ip', ['link', 'set', this.hostIfs[i]!, 'up']);
+    }
+    return this;
+  }
+  /** What host i sent onto the physical network (the capture helper's view of a port). */
+  side(i: number): NetnsPeer {
+    return { ns: this.ns, peerIf: this.peerIfs[i]! } as NetnsPeer;
+  }
+  remove(): void {
+    for (const ifname of this.hostIfs) spawnSync('ip', ['link', 'del', ifname]);
+    spawnSync('ip', ['netns', 'del', this.ns]);
+  }
+}
+
+interface BindingBody {
+  ip: string;
+  mac: string;
+  source: string;
+  host?: string;
+}
+
+describe('fabric of two hosts through etcd', () => {
+  const dirs = [new TempDir(), new TempDir()];
+  const wire = new Wire();
+  // vmA on host A; vmB on host B; the migrating VM has a slot on each host.
+  const vmA = new NetnsPeer('10.60.0.1/24');
+  const vmB = new NetnsPeer('10.60.0.2/24');
+  const movingOnA = new NetnsPeer('10.60.0.50/24');
+  const movingOnB = new NetnsPeer('10.60.0.50/24');
+  const movingMac = '02:60:00:00:00:50';
+  let etcd: EtcdCluster;
+  const hosts: LiveDaemon[] = [];
+  const apis: ApiClient[] = [];
+
+  const hostConfig = (i: number): Record<string, unknown> => ({
+    ports: [
+      { name: 'vm', device: `net_af_packet${0},iface=${[vmA, vmB][i]!.hostIf}` },
+      { name: 'vm2', device: `net_af_packet${1},iface=${[movingOnA, movingOnB][i]!.hostIf}` },
+      { name: 'up', device: `net_af_packet${2},iface=${wire.hostIfs[i]}`, uplink: true },
+    ],
+    table: { capacity: 4096 },
+    ...(process.env.MICROARP_TEST_LOGS ? { log_level: 'debug' } : {}),
+    fabric: { host: ['hv-a', 'hv-b'][i], etcd: { endpoints: etcd.endpoints, prefix: `/microarp-test-${process.pid}/`, lease_seconds: LEASE_SECONDS } },
+  });
+  const startHost = async (i: number): Promise<void> => {
+    hosts[i] = await startDaemon(dirs[i]!, hostConfig(i));
+    apis[i] = new ApiClient({ socket: hosts[i]!.socket });
+  };
+  const binding = async (i: number, ip: string): Promise<BindingBody | undefined> => {
+    const r = await apis[i]!.call('GET', `/v1/bindings/${ip}`);
+    return r.status === 200 ? (r.body as BindingBody) : undefined;
+  };
+  const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 10000): Promise<number> => {
+    const t0 = Date.now();
+    while (!(await check())) {
+      if (Date.now() - t0 > timeoutMs) assert.fail(`timed out waiting for ${what}`);
+      await sleep(10);
+    }
+    return Date.now() - t0;
+  };
+  const garp = (vm: NetnsPeer, ip: string): void => {
+    vm.exec('arping', ['-c', '1', '-w', '0.1', '-U', '-S', ip, '-I', vm.peerIf, ip]);
+  };
+
+  before(async () => {
+    etcd = await startEtcdCluster({ members: 3 });
+    wire.create();
+    for (const vm of [vmA, vmB, movingOnA, movingOnB]) vm.create();
+    movingOnA.setMac(movingMac);
+    movingOnB.setMac(movingMac);
+    movingOnB.link(false);
+    await startHost(0);
+    await startHost(1);
+  });
+
+  after(async () => {
+    if (process.env.MICROARP_TEST_LOGS) hosts.forEach((h, i) => h && require('node:fs').writeFileSync(`${process.env.MICROARP_TEST_LOGS}-${i}.log`, h.logs()));
+    for (const h of hosts) if (h && h.child.exitCode === null && h.child.signalCode === null) await h.stop();
+    for (const vm of [vmA, vmB, movingOnA, movingOnB]) vm.remove();
+    wire.remove();
+    await etcd?.stop();
+    dirs.forEach((d) => d.remove());
+  });
+
+  it("host A's API binding is answered by host B for B's VM; the request never crosses the uplink", async () => {
+    assert.equal((await apis[0]!.call('POST', '/v1/bindings', { ip: '10.60.0.100', mac: '02:60:00:00:01:00' })).status, 201);
+    await waitFor('B to install the intent', async () => (await binding(1, '10.60.0.100'))?.mac === '02:60:00:00:01:00');
+    const onB = await binding(1, '10.60.0.100');
+    assert.deepEqual([onB?.source, onB?.host], ['api', 'hv-a']);
+    let reply = '';
+    const crossed = await capture(wire.side(1), () => {
+      reply = vmB.exec('arping', ['-c', '1', '-w', '2', '-I', vmB.peerIf, '10.60.0.100']).stdout;
+    });
+    assert.match(reply, /02:60:00:00:01:00/i, `vmB resolved the binding:\n${reply}`);
+    assert.equal(crossed.filter((f) => f.arp_tpa === '10.60.0.100').length, 0, 'no ARP for it crossed the physical network');
+    const etcdView = await etcd.etcdctl(['get', '--prefix', `/microarp-test-${process.pid}/bindings/intent/`]);
+    assert.match(etcdView, /"ip":"10\.60\.0\.100".*"mac":"02:60:00:00:01:00".*"host":"hv-a"/);
+  });
+
+  it("a binding learned from A's VM is answered on B, with host and source remote", async (t) => {
+    const t0 = Date.now();
+    garp(vmA, '10.60.0.1');
+    const latency = await waitFor('B to install the learned binding', async () => (await binding(1, '10.60.0.1'))?.mac === vmA.mac());
+    t.diagnostic(`learned on A -> installed on B: ${Date.now() - t0} ms (poll ${latency} ms)`);
+    const onB = await binding(1, '10.60.0.1');
+    assert.deepEqual([onB?.source, onB?.host], ['remote', 'hv-a']);
+    const crossed = await capture(wire.side(1), () => {
+      const r = vmB.exec('ping', ['-c', '2', '-i', '0.2', '-W', '1', '10.60.0.1']);
+      assert.equal(r.status, 0, `vmB pings vmA across the fabric:\n${r.stdout}${r.stderr}`);
+    });
+    assert.equal(crossed.filter((f) => f.arp_op === 1 && f.arp_tpa === '10.60.0.1').length, 0, 'the ARP request stayed on host B');
+    assert.ok(crossed.some((f) => f.ip_proto === 1 && f.ip_dst === '10.60.0.1'), 'the pings themselves crossed');
+    const neigh = vmB.exec('ip', ['neigh', 'show', '10.60.0.1']).stdout;
+    assert.match(neigh, new RegExp(vmA.mac()), `vmB's kernel resolved vmA: ${neigh}`);
+  });
+
+  it('a VM moved from A to B while a VM on A pings it every 10 ms: converges in under a second', async (t) => {
+    garp(movingOnA, '10.60.0.50');
+    await waitFor('B to learn the moving VM', async () => (await binding(1, '10.60.0.50'))?.host === 'hv-a');
+    assert.equal(vmA.exec('ping', ['-c', '1', '-W', '1', '10.60.0.50']).status, 0);
+    const child = spawn('ip', ['netns', 'exec', vmA.ns, 'ping', '-D', '-i', '0.01', '-W', '1', '10.60.0.50'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise((r) => child.once('exit', r));
+    let down = 0;
+    try {
+      await sleep(1000);
+      down = Date.now();
+      movingOnA.link(false);
+      movingOnB.arpNotify();
+      movingOnB.link(true); // the kernel announces itself with a gratuitous ARP, as after a migration
+      await waitFor('the fabric to follow the move', async () => (await binding(0, '10.60.0.50'))?.host === 'hv-b', 5000);
+      await sleep(1500);
+    } finally {
+      child.kill('SIGINT');
+      await exited;
+    }
+    const replies = [...out.matchAll(/^\[(\d+\.\d+)\].*icmp_seq=(\d+)/gm)].map((m) => ({ t: Number(m[1]) * 1000, seq: Number(m[2]) }));
+    const before = replies.filter((r) => r.t < down).at(-1);
+    const afterMove = replies.find((r) => r.t >= down + 1);
+    assert.ok(before && afterMove, `replies before and after the move:\n${out.slice(-600)}`);
+    const gap = afterMove.t - before.t;
+    t.diagnostic(`cross-host migration: last reply from A to first from B ${gap.toFixed(1)} ms; ${replies.length} replies`);
+    assert.ok(gap < 1000, `no replies for ${gap.toFixed(0)} ms`);
+    const onA = await binding(0, '10.60.0.50');
+    assert.deepEqual([onA?.source, onA?.host, onA?.mac], ['remote', 'hv-b', movingMac]);
+    const onB = await binding(1, '10.60.0.50');
+    assert.deepEqual([onB?.source, onB?.host], ['learned', 'hv-b']);
+  });
+
+  it('fabric status and metrics show both hosts; readyz says the fabric is up', async () => {
+    const r = await runCli(['fabric', 'status', '--socket', hosts[1]!.socket, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const status = JSON.parse(r.stdout) as { state: string; hosts: string[]; health: { healthy: boolean }[]; bindings_per_host: Record<string, number> };
+    assert.equal(status.state, 'up');
+    assert.deepEqual(status.hosts, ['hv-a', 'hv-b']);
+    assert.equal(status.health.filter((h) => h.healthy).length, 3);
+    assert.ok((status.bindings_per_host['hv-a'] ?? 0) >= 2, JSON.stringify(status.bindings_per_host));
+    assert.deepEqual((await apis[1]!.call('GET', '/readyz')).body, { ready: true, fabric: 'up' });
+  });
+
+  it("kill -9 of host A: B drops A's learned bindings after the lease and keeps A's intent", async () => {
+    const victim = hosts[0]!;
+    await new Promise<void>((resolve) => {
+      victim.child.once('exit', () => resolve());
+      victim.child.kill('SIGKILL');
+    });
+    assert.equal((await binding(1, '10.60.0.1'))?.host, 'hv-a', 'still answered right after the crash');
+    const gone = await waitFor("A's learned binding to leave B", async () => (await binding(1, '10.60.0.1')) === undefined, (LEASE_SECONDS + 5) * 1000);
+    assert.ok(gone >= (LEASE_SECONDS - 1) * 1000, `removed after ${gone} ms: only once the lease expired`);
+    assert.equal((await binding(1, '10.60.0.100'))?.mac, '02:60:00:00:01:00', "A's intent outlives A");
+    assert.equal((await binding(1, '10.60.0.50'))?.host, 'hv-b', "B's own binding stays");
+  });
+});
