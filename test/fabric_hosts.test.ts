@@ -213,4 +213,26 @@ describe('fabric of two hosts through etcd', () => {
     assert.equal((await binding(1, '10.60.0.100'))?.mac, '02:60:00:00:01:00', "A's intent outlives A");
     assert.equal((await binding(1, '10.60.0.50'))?.host, 'hv-b', "B's own binding stays");
   });
+
+  it('etcd unreachable at start: the host serves from its state directory and says the fabric is degraded', async () => {
+    const dir = new TempDir();
+    dirs.push(dir);
+    const closed = 'http://127.0.0.1:9'; // discard port: nothing listens there
+    const config = (): Record<string, unknown> => ({
+      ports: [{ name: 'p0', device: 'net_null0' }, { name: 'up', device: 'net_null1', uplink: true }],
+      fabric: { host: 'hv-c', etcd: { endpoints: [closed], prefix: `/microarp-test-${process.pid}-c/` } },
+    });
+    let h = await startDaemon(dir, config());
+    let api = new ApiClient({ socket: h.socket });
+    assert.deepEqual((await api.call('GET', '/readyz')).body, { ready: true, fabric: 'degraded' });
+    assert.equal((await api.call('POST', '/v1/bindings', { ip: '10.61.0.1', mac: '02:61:00:00:00:01' })).status, 201, 'API writes work without etcd');
+    await h.stop();
+    h = await startDaemon(dir, config());
+    api = new ApiClient({ socket: h.socket });
+    assert.equal(((await api.call('GET', '/v1/bindings/10.61.0.1')).body as BindingBody).mac, '02:61:00:00:00:01', 'served from the state directory');
+    const status = (await api.call('GET', '/v1/fabric')).body as { state: string; health: { healthy: boolean }[]; queued: number };
+    assert.notEqual(status.state, 'up');
+    assert.deepEqual(status.health.map((e) => e.healthy), [false]);
+    await h.stop();
+  });
 });
