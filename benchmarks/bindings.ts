@@ -23,16 +23,20 @@ async function library(count: number): Promise<{ library: number; table: number 
   return JSON.parse(line.slice(13)) as { library: number; table: number };
 }
 
-async function api(count: number): Promise<number> {
+const SINGLE_WRITES = 5000;
+const WRITERS = 4;
+
+/** Bulk import rate and single POST rate into a running daemon, with state_dir on or off. */
+async function api(count: number, durable: boolean): Promise<{ bulk: number; single: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'microarp-bench-'));
   const socket = join(dir, 'api.sock');
   const config = join(dir, 'bench.yaml');
   writeFileSync(config, JSON.stringify({
     ports: [{ name: 'p0', device: 'net_null0' }],
-    table: { capacity: count + 16 },
+    table: { capacity: count + SINGLE_WRITES + 16 },
     api: { socket },
     metrics: 'off',
-    state_dir: join(dir, 'state'),
+    state_dir: durable ? join(dir, 'state') : 'off',
     learning: 'off',
     telemetry: false,
     pdump: false,
@@ -60,7 +64,18 @@ async function api(count: number): Promise<number> {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const added = (res.body as { added?: number }).added;
     if (res.status !== 200 || added !== count) throw new Error(`import failed: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-    return count / seconds;
+    // Single writes, each answered only once it is visible to the workers (and stored).
+    let next = 0;
+    const writer = async (): Promise<void> => {
+      for (let k = next++; k < SINGLE_WRITES; k = next++) {
+        const r = await client.call('POST', '/v1/bindings', { ip: ipText(0x0e000000 + k), mac: `02:dd:00:00:${((k >>> 8) & 255).toString(16).padStart(2, '0')}:${(k & 255).toString(16).padStart(2, '0')}` });
+        if (r.status !== 201) throw new Error(`single write failed: ${r.status} ${JSON.stringify(r.body)}`);
+      }
+    };
+    const t1 = process.hrtime.bigint();
+    await Promise.all(Array.from({ length: WRITERS }, writer));
+    const singleSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
+    return { bulk: count / seconds, single: SINGLE_WRITES / singleSeconds };
   } finally {
     const exited = new Promise((r) => daemon.once('exit', r));
     daemon.kill('SIGTERM');
@@ -73,15 +88,20 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { count: { type: 'string', default: '1000000' } } });
   const count = Number(values.count);
   const lib = await library(count);
-  const viaApi = await api(count);
+  const memoryOnly = await api(count, false);
+  const durable = await api(count, true);
   const fmt = (n: number): string => `${(n / 1e6).toFixed(2)} M/s`;
   const rows = [
     ['library: Dataplane.upsert (ring + writer)', lib.library],
     ["library: BindingTable.write (the daemon's path)", lib.table],
-    ['API: NDJSON bulk import over the Unix socket', viaApi],
+    ['API: NDJSON bulk import, state_dir off', memoryOnly.bulk],
+    ['API: NDJSON bulk import, state_dir on (one SQLite txn)', durable.bulk],
   ] as const;
   process.stdout.write(`bindings/s, ${count} bindings each, ratio to Dataplane.upsert in the same run\n`);
-  for (const [name, rate] of rows) process.stdout.write(`  ${name.padEnd(50)} ${fmt(rate).padStart(10)}  ${(rate / lib.library).toFixed(2)}x\n`);
+  for (const [name, rate] of rows) process.stdout.write(`  ${name.padEnd(56)} ${fmt(rate).padStart(10)}  ${(rate / lib.library).toFixed(2)}x\n`);
+  process.stdout.write(`single API writes (POST /v1/bindings, ${WRITERS} writers, ${SINGLE_WRITES} writes), state_dir on vs off in the same run\n`);
+  process.stdout.write(`  state_dir off ${memoryOnly.single.toFixed(0).padStart(8)} writes/s\n`);
+  process.stdout.write(`  state_dir on  ${durable.single.toFixed(0).padStart(8)} writes/s  ${(durable.single / memoryOnly.single).toFixed(2)}x\n`);
 }
 
 main().catch((error: unknown) => {
