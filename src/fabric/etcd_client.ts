@@ -10,6 +10,7 @@ import {
   DEFAULT_PREFIX,
   FabricKeys,
   bindingRecord,
+  checkAddress,
   mayTakeOver,
   parseBinding,
   parseHost,
@@ -105,6 +106,8 @@ const SYNC_PAGE = 1000;
 /** Compare-and-swap rounds before a contended learned write gives up (it stays owned). */
 const CAS_ATTEMPTS = 5;
 const REVOKE_TIMEOUT_MS = 1000;
+/** Queued writes in flight at once on reconnect: a big queue (a lease lost with thousands of learned keys) goes fast, without flooding etcd. */
+const FLUSH_CONCURRENCY = 16;
 
 /** Thrown inside a connection attempt that a newer one (or stop) replaced: not an error. */
 class Superseded extends Error {}
@@ -213,9 +216,9 @@ export class FabricClient extends EventEmitter<FabricEvents> {
   /** Revokes the lease (best effort, bounded) so this host's learned records go at once, and closes. */
   async stop(): Promise<void> {
     if (this.stopped) return;
-    const leaseId = this.leaseId;
+    const leaseId = this.leaseLost ? null : this.leaseId;
     const etcd = this.shutDown();
-    if (etcd && leaseId && this.currentState === 'up') {
+    if (etcd && leaseId) {
       try {
         await etcd.leaseClient.leaseRevoke({ ID: leaseId }, { deadline: Date.now() + REVOKE_TIMEOUT_MS });
       } catch (error) {
@@ -245,14 +248,18 @@ export class FabricClient extends EventEmitter<FabricEvents> {
 
   // ---- writes -------------------------------------------------------------------------
 
+  // The writes are async so that invalid input (a TypeError: the caller's bug) rejects
+  // rather than throws in the middle of a caller's loop.
+
   /** Writes API intent (no lease). False: etcd is unreachable; the write is queued for later. */
-  putIntent(input: BindingInput): Promise<boolean> {
+  async putIntent(input: BindingInput): Promise<boolean> {
     const record = bindingRecord(input, 'intent', this.host);
     return this.write(this.keys.binding('intent', record.vlan, record.ip), { op: 'put-intent', record });
   }
 
   /** Deletes API intent. False: queued (etcd unreachable). */
-  deleteIntent(vlan: number, ip: string): Promise<boolean> {
+  async deleteIntent(vlan: number, ip: string): Promise<boolean> {
+    checkAddress(vlan, ip);
     return this.write(this.keys.binding('intent', vlan, ip), { op: 'delete-intent' });
   }
 
@@ -261,17 +268,18 @@ export class FabricClient extends EventEmitter<FabricEvents> {
    * (another host saw a newer move): false then, and false when queued (etcd unreachable).
    * Re-publishing what this host already published (same mac and port) writes nothing.
    */
-  putLearned(input: BindingInput): Promise<boolean> {
+  async putLearned(input: BindingInput): Promise<boolean> {
     const record = bindingRecord(input, 'learned', this.host);
     const key = this.keys.binding('learned', record.vlan, record.ip);
     const mine = this.owned.get(key);
-    if (mine && sameBinding(mine, record) && !this.queue.has(key) && !this.latestCall.has(key)) return Promise.resolve(true);
+    if (mine && sameBinding(mine, record) && !this.queue.has(key) && !this.latestCall.has(key)) return true;
     this.owned.set(key, record);
     return this.write(key, { op: 'put-learned', record });
   }
 
   /** Deletes a learned binding if this host holds it. True when a key was deleted. */
-  deleteLearned(vlan: number, ip: string): Promise<boolean> {
+  async deleteLearned(vlan: number, ip: string): Promise<boolean> {
+    checkAddress(vlan, ip);
     const key = this.keys.binding('learned', vlan, ip);
     this.owned.delete(key);
     return this.write(key, { op: 'delete-learned' });
@@ -519,15 +527,17 @@ export class FabricClient extends EventEmitter<FabricEvents> {
   /** One keepalive round trip on the stream; resolves with the TTL (0: etcd forgot the lease). */
   private keepAliveOnce(session: number, id: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.ackWaiter = null;
-        reject(new Error(`lease keepalive unanswered for ${this.access.requestTimeoutMs} ms`));
-      }, this.access.requestTimeoutMs);
-      this.ackWaiter = (ttl) => {
+      const waiter = (ttl: number): void => {
         clearTimeout(timer);
         if (session !== this.session || this.stopped) reject(new Superseded());
         else resolve(ttl);
       };
+      const timer = setTimeout(() => {
+        // Only our own waiter: a newer connection attempt may have installed its own since.
+        if (this.ackWaiter === waiter) this.ackWaiter = null;
+        reject(new Error(`lease keepalive unanswered for ${this.access.requestTimeoutMs} ms`));
+      }, this.access.requestTimeoutMs);
+      this.ackWaiter = waiter;
       this.keepAlive!.write({ ID: id });
     });
   }
@@ -573,22 +583,36 @@ export class FabricClient extends EventEmitter<FabricEvents> {
       .finally(() => (this.flushing = false));
   }
 
-  /** Sends what waited for the connection, in order; the first failure ends the attempt. */
+  /**
+   * Sends what waited for the connection, a few writes at a time (a key has one queued write,
+   * so the order between keys does not matter); the first transient failure ends the flush.
+   */
   private async flushQueue(session: number): Promise<void> {
     let flushed = 0;
-    for (const [key, op] of this.queue) {
-      this.check(session);
-      this.queue.delete(key);
-      try {
-        await this.apply(key, op);
-        flushed++;
-      } catch (error) {
-        if (!this.queue.has(key) && isTransient(error)) this.queue.set(key, op);
-        if (!isTransient(error)) this.log('error', 'fabric queued write failed', { key, op: op.op, error: describeError(error) });
-        else throw error;
+    let failure: unknown = null;
+    const worker = async (): Promise<void> => {
+      while (failure === null) {
+        const next = this.queue.entries().next();
+        if (next.done) return;
+        const [key, op] = next.value;
+        this.check(session);
+        this.queue.delete(key);
+        try {
+          await this.apply(key, op);
+          flushed++;
+        } catch (error) {
+          if (!isTransient(error)) {
+            this.log('error', 'fabric queued write failed', { key, op: op.op, error: describeError(error) });
+            continue;
+          }
+          if (!this.queue.has(key)) this.queue.set(key, op);
+          failure = error;
+        }
       }
-    }
-    if (flushed > 0) this.log('info', 'fabric sent queued writes', { writes: flushed });
+    };
+    await Promise.all(Array.from({ length: FLUSH_CONCURRENCY }, worker));
+    if (flushed > 0) this.log('info', 'fabric sent queued writes', { writes: flushed, left: this.queue.size });
+    if (failure !== null) throw failure;
   }
 
   // ---- reading: sync and watch --------------------------------------------------------------
@@ -605,11 +629,15 @@ export class FabricClient extends EventEmitter<FabricEvents> {
     stream.on('error', (error) => this.fail(session, error));
     stream.on('end', () => this.fail(session, new Error('watch stream ended')));
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`watch not created within ${this.access.requestTimeoutMs} ms`)), this.access.requestTimeoutMs);
-      this.createdWaiter = () => {
+      const waiter = (): void => {
         clearTimeout(timer);
         resolve();
       };
+      const timer = setTimeout(() => {
+        if (this.createdWaiter === waiter) this.createdWaiter = null;
+        reject(new Error(`watch not created within ${this.access.requestTimeoutMs} ms`));
+      }, this.access.requestTimeoutMs);
+      this.createdWaiter = waiter;
       this.createWatch(stream);
     });
     this.check(session);
@@ -681,6 +709,10 @@ export class FabricClient extends EventEmitter<FabricEvents> {
         // etcd compacted the history we would resume from: only a full read is complete.
         this.log('info', 'fabric watch history compacted; resyncing', { from_revision: this.revision + 1, compact_revision: Number(res.compact_revision) });
         this.needsSync = true;
+        // etcd 3.4 sends 'created' first; should one answer both at once, the stream still works.
+        const waiter = this.createdWaiter;
+        this.createdWaiter = null;
+        waiter?.();
         void this.resync(session);
       } else {
         this.fail(session, new Error(`watch canceled by etcd: ${res.cancel_reason || 'no reason given'}`));

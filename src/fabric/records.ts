@@ -134,17 +134,20 @@ export function parseHost(value: Buffer | string, host: string): HostRecord | nu
   return { host, started: o.started, version: o.version };
 }
 
+/** Checks the address of a delete (a programming error throws, as in bindingRecord). */
+export function checkAddress(vlan: number, ip: string): void {
+  if (!isIPv4(ip)) throw new TypeError(`fabric: '${ip}' is not an IPv4 address`);
+  if (!Number.isInteger(vlan) || vlan < 0 || vlan > MAX_VLAN) throw new TypeError(`fabric: vlan ${vlan} is not an integer in 0..${MAX_VLAN}`);
+}
+
 /**
  * Checks and normalizes what a caller wants written (a programming error throws: the API
  * validates user input before it gets here).
  */
 export function bindingRecord(input: BindingInput, kind: BindingKind, host: string, now = new Date()): BindingRecord {
-  if (!isIPv4(input.ip)) throw new TypeError(`fabric: '${input.ip}' is not an IPv4 address`);
+  checkAddress(input.vlan, input.ip);
   const mac = String(input.mac).toLowerCase();
   if (!MAC.test(mac)) throw new TypeError(`fabric: '${input.mac}' is not a MAC address (aa:bb:cc:dd:ee:ff)`);
-  if (!Number.isInteger(input.vlan) || input.vlan < 0 || input.vlan > MAX_VLAN) {
-    throw new TypeError(`fabric: vlan ${input.vlan} is not an integer in 0..${MAX_VLAN}`);
-  }
   if (kind === 'learned' && input.seq === undefined) throw new TypeError('fabric: a learned binding needs a seq');
   const seq = input.seq ?? now.getTime();
   if (!Number.isSafeInteger(seq) || seq < 0) throw new TypeError(`fabric: seq ${seq} is not a non-negative integer`);
