@@ -108,6 +108,8 @@ const CAS_ATTEMPTS = 5;
 const REVOKE_TIMEOUT_MS = 1000;
 /** Queued writes in flight at once on reconnect: a big queue (a lease lost with thousands of learned keys) goes fast, without flooding etcd. */
 const FLUSH_CONCURRENCY = 16;
+/** etcd's default --max-txn-ops. */
+const TXN_OPS = 128;
 
 /** Thrown inside a connection attempt that a newer one (or stop) replaced: not an error. */
 class Superseded extends Error {}
@@ -335,6 +337,32 @@ export class FabricClient extends EventEmitter<FabricEvents> {
       case 'delete-learned':
         return this.casDeleteLearned(key);
     }
+  }
+
+  /** Up to TXN_OPS queued intent writes (distinct keys: the queue has one op per key). */
+  private takeIntents(): [string, WriteOp][] {
+    const batch: [string, WriteOp][] = [];
+    for (const entry of this.queue) {
+      if (!entry[1].op.endsWith('-intent')) continue;
+      batch.push(entry);
+      if (batch.length === TXN_OPS) break;
+    }
+    return batch;
+  }
+
+  /** Several intent writes in one transaction; throws on etcd errors (none of them applied). */
+  private async applyIntents(batch: [string, WriteOp][]): Promise<void> {
+    await this.client().kv.txn({
+      compare: [],
+      success: batch.map(([key, op]) =>
+        op.op === 'put-intent'
+          ? { request_put: { key: Buffer.from(key), value: Buffer.from(JSON.stringify(op.record)) } }
+          : { request_delete_range: { key: Buffer.from(key) } },
+      ),
+      failure: [],
+    });
+    this.contact();
+    this.published += batch.length;
   }
 
   /** The learned-key takeover rule as a compare-and-swap on the key's mod revision. */
@@ -594,18 +622,21 @@ export class FabricClient extends EventEmitter<FabricEvents> {
       while (failure === null) {
         const next = this.queue.entries().next();
         if (next.done) return;
-        const [key, op] = next.value;
         this.check(session);
-        this.queue.delete(key);
+        // Intent writes go in transactions of up to TXN_OPS: one raft entry and one fsync for
+        // many keys, so a backlog of thousands drains in a second, not in a minute.
+        const batch = next.value[1].op.endsWith('-intent') ? this.takeIntents() : [next.value];
+        for (const [key] of batch) this.queue.delete(key);
         try {
-          await this.apply(key, op);
-          flushed++;
+          if (batch.length > 1) await this.applyIntents(batch);
+          else await this.apply(batch[0]![0], batch[0]![1]);
+          flushed += batch.length;
         } catch (error) {
           if (!isTransient(error)) {
-            this.log('error', 'fabric queued write failed', { key, op: op.op, error: describeError(error) });
+            this.log('error', 'fabric queued write failed', { keys: batch.length, first: batch[0]![0], error: describeError(error) });
             continue;
           }
-          if (!this.queue.has(key)) this.queue.set(key, op);
+          for (const [key, op] of batch) if (!this.queue.has(key)) this.queue.set(key, op);
           failure = error;
         }
       }

@@ -71,8 +71,12 @@ export class FabricSync {
     });
   }
 
+  private startedAt = 0;
+  private synced = false;
+
   /** Resolves after the first connection attempt; an unreachable etcd is retried in the background. */
   async start(): Promise<void> {
+    this.startedAt = Date.now();
     this.countRemote();
     await this.client.start();
   }
@@ -218,7 +222,14 @@ export class FabricSync {
       const mac = formatMac(macFromNumber(entry.mac));
       void this.count(this.client.putLearned({ ip: formatIPv4(key % TWO32), mac, vlan: Math.floor(key / TWO32), seq: entry.seq ?? 1, ...(entry.port ? { port: entry.port } : {}) }));
     }
-    this.log.info('fabric synchronised', { records: records.length, installed: batch.length, removed_stale: stale.length });
+    this.log.info('fabric synchronised', {
+      records: records.length,
+      installed: batch.length,
+      removed_stale: stale.length,
+      // The first one: how long joining the fabric took, from the first connection attempt.
+      ...(this.synced ? {} : { ms_since_start: Date.now() - this.startedAt }),
+    });
+    this.synced = true;
   }
 
   private countRemote(): void {
