@@ -12,6 +12,10 @@ import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer, sh } from './helpers/netns';
 import { capture } from './helpers/capture';
 import { startEtcdCluster, type EtcdCluster } from './helpers/etcd';
+import { join } from 'node:path';
+import { REPO } from './helpers/daemon';
+
+const FORGE = join(REPO, 'test/fixtures/forge_arp.py');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const LEASE_SECONDS = 3;
@@ -188,6 +192,25 @@ describe('fabric of two hosts through etcd', () => {
     assert.deepEqual([onA?.source, onA?.host, onA?.mac], ['remote', 'hv-b', movingMac]);
     const onB = await binding(1, '10.60.0.50');
     assert.deepEqual([onB?.source, onB?.host], ['learned', 'hv-b']);
+  });
+
+  it("a claim on B for A's VM is probed across the fabric and refused; A's intent refuses any claim", async () => {
+    const forge = (spa: string): void => {
+      const r = vmB.exec('/usr/bin/python3', [FORGE, vmB.peerIf, '--op', 'request', '--src', vmB.mac(), '--sha', vmB.mac(), '--spa', spa, '--tpa', spa]);
+      assert.equal(r.status, 0, `forge_arp.py: ${r.stderr}`);
+    };
+    const logsB = hosts[1]!.logs().length;
+    // vmB claims vmA's address (learned on A, remote on B): B probes the owner through the
+    // uplink, vmA answers, and the claim is refused.
+    forge('10.60.0.1');
+    await waitFor('B to refuse the claim after probing', async () => /"msg":"claim refused".*"ip":"10\.60\.0\.1".*the owner answered our probe/.test(hosts[1]!.logs().slice(logsB)), 5000);
+    assert.match(hosts[1]!.logs().slice(logsB), /"msg":"conflict".*"ip":"10\.60\.0\.1"/);
+    assert.deepEqual(await binding(1, '10.60.0.1').then((b) => [b?.mac, b?.host]), [vmA.mac(), 'hv-a']);
+    assert.equal((await binding(0, '10.60.0.1'))?.mac, vmA.mac(), 'A keeps its VM');
+    // A claim of A's API binding is refused outright: intent beats learned, on every host.
+    forge('10.60.0.100');
+    await waitFor('B to refuse a claim of intent', async () => /"msg":"claim refused".*"ip":"10\.60\.0\.100".*bound by api/.test(hosts[1]!.logs().slice(logsB)), 5000);
+    assert.equal((await binding(1, '10.60.0.100'))?.mac, '02:60:00:00:01:00');
   });
 
   it('fabric status and metrics show both hosts; readyz says the fabric is up', async () => {
