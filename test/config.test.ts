@@ -91,10 +91,21 @@ bindings:
     const c = parseConfigText(PORTS + 'workers: 1\n', 't');
     const args = buildEalArgs(c, { filePrefix: 'pfx', freeHugeMb: 0, cpuCount: 2 });
     assert.deepEqual(args, [
-      'microarp', '--lcores', '0@(0-1),1@1', '--main-lcore', '0', '--no-huge', '-m', '512',
+      'microarp', '--lcores', '0@(0),1@1', '--main-lcore', '0', '--no-huge', '-m', '512',
       '--file-prefix', 'pfx', '--log-level', 'lib.eal:notice', '--no-pci',
       '--vdev', 'net_pcap0,rx_pcap=/tmp/x.pcap',
     ]);
+  });
+
+  it('keeps the control side off the workers\' CPUs while there are CPUs left', () => {
+    const lcores = (workers: string, cpuCount: number): string | undefined => {
+      const args = buildEalArgs(parseConfigText(PORTS + workers, 't'), { filePrefix: 'p', freeHugeMb: 0, cpuCount });
+      return args[args.indexOf('--lcores') + 1];
+    };
+    assert.equal(lcores('workers: 2\n', 4), '0@(0,3),1@1,2@2');
+    assert.equal(lcores('workers: [2, 3]\n', 4), '0@(0,1),1@2,2@3');
+    // Every CPU has a worker: the control side floats over all of them.
+    assert.equal(lcores('workers: 2\n', 2), '0@(0,1),1@1,2@0');
   });
 
   it('uses hugepages when enough are free, PCI devices via -a, and lets user EAL args win', () => {

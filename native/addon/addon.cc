@@ -229,6 +229,8 @@ Napi::Value PortStatsValue(const Napi::CallbackInfo& info) {
     o.Set("linkUp", s.link_up);
     o.Set("linkFullDuplex", s.link_full_duplex);
     o.Set("linkSpeedMbps", double(s.link_speed_mbps));
+    o.Set("linkUps", double(s.link_ups));
+    o.Set("linkDowns", double(s.link_downs));
     const bool up = g_dataplane.initialised() && i < g_dataplane.port_count();
     o.Set("adminUp", up ? g_dataplane.admin_up(i) : false);
     o.Set("responder", up ? g_dataplane.responder_on(i) : false);

@@ -23,10 +23,21 @@ constexpr uint64_t kViolationReportBurst = 200;
 constexpr uint64_t kSenderReportRate = 20000;
 constexpr uint64_t kSenderReportBurst = 2000;
 
+// Runs on the driver's thread (vhost-user's events thread) when a port's link changes.
+int on_link_change(uint16_t port_id, rte_eth_event_type, void* arg, void*) {
+  PortRuntime& port = *static_cast<PortRuntime*>(arg);
+  rte_eth_link link = {};
+  rte_eth_link_get_nowait(port_id, &link);
+  const bool up = link.link_status == RTE_ETH_LINK_UP;
+  if (port.link_up.exchange(up) != up) (up ? port.link_ups : port.link_downs).fetch_add(1);
+  return 0;
+}
+
 uint32_t mbufs_needed(const DataplaneConfig& config, uint32_t workers) {
   const uint64_t ports = config.ports.size();
   const uint64_t per_queue = uint64_t(config.rx_descriptors) + config.tx_descriptors;
-  const uint64_t in_flight = uint64_t(workers) * (kRxBurst * (ports + 1) + kMempoolCache);
+  // Each worker holds up to kBacklog frames per port between draining and processing them.
+  const uint64_t in_flight = uint64_t(workers) * (kRxBurst * (ports + 1) + kMempoolCache + kBacklog * ports);
   const uint64_t n = ports * workers * per_queue + in_flight + 4096;
   return static_cast<uint32_t>(n);
 }
@@ -103,6 +114,12 @@ Status Dataplane::init(const DataplaneConfig& config) {
     runtime_[p].arp_burst = config.ports[p].arp_burst;
     const std::string name = "microarp_inject" + std::to_string(p);
     runtime_[p].inject = rte_ring_create(name.c_str(), kInjectRingSize, socket, RING_F_SC_DEQ);
+    // Drivers without link interrupts never call it; their state is read once, here.
+    rte_eth_dev_callback_register(ports_[p].port_id, RTE_ETH_EVENT_INTR_LSC, on_link_change,
+                                  &runtime_[p]);
+    rte_eth_link link = {};
+    rte_eth_link_get_nowait(ports_[p].port_id, &link);
+    runtime_[p].link_up.store(link.link_status == RTE_ETH_LINK_UP);
   }
   for (size_t i = 0; i < lcores.size(); i++) {
     const std::string name = "microarp_arpev" + std::to_string(i);
@@ -183,6 +200,8 @@ void Dataplane::stop() {
   rte_eal_mp_wait_lcore();
   writer_->stop();
   for (size_t p = 0; p < port_count_; p++) {
+    rte_eth_dev_callback_unregister(ports_[p].port_id, RTE_ETH_EVENT_INTR_LSC, on_link_change,
+                                    &runtime_[p]);
     void* m;
     while (runtime_[p].inject && rte_ring_dequeue(runtime_[p].inject, &m) == 0)
       rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
@@ -251,10 +270,12 @@ std::vector<PortStats> Dataplane::port_stats() const {
     rte_eth_stats_get(port.port_id, &s);
     rte_eth_link link = {};
     rte_eth_link_get_nowait(port.port_id, &link);
+    const size_t index = out.size();
     out.push_back(PortStats{port.name, port.device, port.port_id, s.ipackets, s.opackets,
                             s.ibytes, s.obytes, s.imissed, s.ierrors, s.oerrors, s.rx_nombuf,
                             link.link_status == RTE_ETH_LINK_UP,
-                            link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX, link.link_speed});
+                            link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX, link.link_speed,
+                            runtime_[index].link_ups.load(), runtime_[index].link_downs.load()});
   }
   return out;
 }

@@ -47,6 +47,8 @@ struct PortStats {
   bool link_up;
   bool link_full_duplex;
   uint32_t link_speed_mbps;
+  // Link changes the driver reported (a vhost-user guest connecting, going away).
+  uint64_t link_ups, link_downs;
 };
 
 class Dataplane {

@@ -2,11 +2,14 @@
 
 #include <pthread.h>
 #include <rte_eal.h>
+#include <rte_lcore.h>
+#include <sched.h>
 #include <rte_errno.h>
 #include <rte_memory.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <system_error>
 
@@ -46,6 +49,24 @@ std::vector<std::string> own_hugepage_files(const std::string& file_prefix) {
   return walk.files;
 }
 
+// The control side runs on the main lcore's CPUs: every thread of the process (Node's main
+// thread, V8's and libuv's pools, and DPDK's control threads) except EAL's worker lcores,
+// which EAL pins itself. Threads created later (the table writer, vhost-user's events thread)
+// inherit it. When the workers have CPUs of their own, nothing of the control side can
+// preempt a polling worker: a vhost-user guest's burst is drained without pause.
+void confine_control_threads() {
+  const rte_cpuset_t cpus = rte_lcore_cpuset(rte_get_main_lcore());
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.rfind("rte-worker", 0) == 0) continue;
+    const pid_t tid = static_cast<pid_t>(std::stol(task.path().filename().string()));
+    sched_setaffinity(tid, sizeof cpus, &cpus);
+  }
+}
+
 }  // namespace
 
 Status eal_init(const std::vector<std::string>& args) {
@@ -65,7 +86,11 @@ Status eal_init(const std::vector<std::string>& args) {
   argv.push_back(nullptr);
 
   const int rc = rte_eal_init(static_cast<int>(storage.size()), argv.data());
-  if (have_affinity) pthread_setaffinity_np(pthread_self(), sizeof host_affinity, &host_affinity);
+  if (rc >= 0) {
+    confine_control_threads();
+  } else if (have_affinity) {
+    pthread_setaffinity_np(pthread_self(), sizeof host_affinity, &host_affinity);
+  }
   if (rc < 0) {
     // Once rte_eal_init has failed it cannot be retried in this process either.
     g_state = EalState::cleaned;

@@ -23,6 +23,11 @@ struct alignas(RTE_CACHE_LINE_SIZE) PortRuntime {
   uint32_t arp_rate_pps = 0;               // 0: no ARP rate limit
   uint32_t arp_burst = 0;
   rte_ring* inject = nullptr;              // frames the control side sends out this port
+  // Link state as the driver last reported it (a vhost-user guest connected or not), kept by
+  // the link-change callback on the driver's thread; workers read it only to name a drop.
+  std::atomic<bool> link_up{true};
+  std::atomic<uint64_t> link_ups{0};
+  std::atomic<uint64_t> link_downs{0};
 };
 
 }  // namespace microarp

@@ -33,7 +33,7 @@ Status open_one(const PortSpec& spec, uint16_t queues, uint16_t rx_descriptors,
                           std::to_string(info.max_tx_queues) + " TX queues but " +
                           std::to_string(queues) +
                           " workers need one each (lower 'workers', or give the device more "
-                          "queues, e.g. qpairs= for net_af_packet)");
+                          "queues, e.g. qpairs= for net_af_packet, queues= for net_vhost)");
   }
 
   rte_eth_conf conf = {};

@@ -62,7 +62,10 @@ uint16_t flush_tx(WorkerContext& ctx, uint16_t port_index, BurstTally& tally) {
   tally.count(Counter::tx_bytes, bytes);
   if (sent < count) {
     rte_pktmbuf_free_bulk(pkts + sent, count - sent);
-    tally.drop(DropReason::tx_full, count - sent);
+    // Only on this slow path: a link that is down (no guest behind a vhost-user port) is
+    // not a full queue, and the operator needs to tell the two apart.
+    const bool link_up = ctx.ports[port_index].link_up.load(std::memory_order_relaxed);
+    tally.drop(link_up ? DropReason::tx_full : DropReason::link_down, count - sent);
   }
   ctx.tx_count[port_index] = 0;
   return sent;
@@ -314,12 +317,28 @@ void send_injected(WorkerContext& ctx, BurstTally& tally) {
   }
 }
 
+// Takes what the port has into its backlog, a burst at a time, until the port is dry or the
+// backlog full: dequeueing costs a fraction of processing, so this keeps up with any sender.
+void drain(WorkerContext& ctx, uint16_t port) {
+  Backlog& b = ctx.backlog[port];
+  const uint16_t port_id = ctx.ports[port].port_id;
+  while (kBacklog - b.size() >= kRxBurst) {
+    rte_mbuf* pkts[kRxBurst];
+    const uint16_t n = rte_eth_rx_burst(port_id, static_cast<uint16_t>(ctx.index), pkts, kRxBurst);
+    for (uint16_t i = 0; i < n; i++) b.slot[(b.tail + i) & (kBacklog - 1)] = pkts[i];
+    b.tail += n;
+    if (n < kRxBurst) break;
+  }
+}
+
 void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
   PortRuntime& in = ctx.ports[ingress];
-  rte_mbuf* pkts[kRxBurst];
-  const uint16_t n =
-      rte_eth_rx_burst(in.port_id, static_cast<uint16_t>(ctx.index), pkts, kRxBurst);
+  Backlog& backlog = ctx.backlog[ingress];
+  const uint16_t n = static_cast<uint16_t>(RTE_MIN(backlog.size(), uint32_t(kRxBurst)));
   if (n == 0) return;
+  rte_mbuf* pkts[kRxBurst];
+  for (uint16_t i = 0; i < n; i++) pkts[i] = backlog.slot[(backlog.head + i) & (kBacklog - 1)];
+  backlog.head += n;
   tally.count(Counter::rx_packets, n);
 
   PortView view;
@@ -484,11 +503,17 @@ int worker_main(void* arg) {
   BurstTally tally;
   ctx.table->register_reader(ctx.index);
   while (ctx.running->load(std::memory_order_relaxed)) {
+    for (uint16_t p = 0; p < ctx.port_count; p++) drain(ctx, p);
     for (uint16_t p = 0; p < ctx.port_count; p++) process_burst(ctx, p, tally);
     if (ctx.serves_injection) send_injected(ctx, tally);
     tally.flush_into(*ctx.stats);
     // No table or FDB reference survives past this point: deleted slots may now be reclaimed.
     ctx.table->quiescent(ctx.index);
+  }
+  // Frames still waiting when the workers stop go back to the pool: none leak.
+  for (uint16_t p = 0; p < ctx.port_count; p++) {
+    Backlog& b = ctx.backlog[p];
+    for (; b.head != b.tail; b.head++) rte_pktmbuf_free(b.slot[b.head & (kBacklog - 1)]);
   }
   ctx.table->unregister_reader(ctx.index);
   return 0;

@@ -19,6 +19,20 @@
 namespace microarp {
 
 constexpr uint16_t kRxBurst = 32;
+// Frames a worker may hold per port between taking them off the port and processing them.
+constexpr uint32_t kBacklog = 2048;
+static_assert((kBacklog & (kBacklog - 1)) == 0, "the backlog indexes by mask");
+
+// A port's frames taken off its queue but not processed yet. The worker drains every port at
+// dequeue speed before it processes a burst, so a sender's ring (a vhost-user guest's 256
+// descriptors) is emptied while the frames wait here: a burst larger than that ring is not
+// lost because processing is slower than the guest's sending. Single owner, no atomics.
+struct Backlog {
+  rte_mbuf* slot[kBacklog];
+  uint32_t head = 0;  // next frame to process
+  uint32_t tail = 0;  // next free slot
+  uint32_t size() const { return tail - head; }
+};
 
 // A token bucket kept in TSC ticks of credit: a token costs tsc_hz / rate ticks, so taking
 // one is a compare and a subtraction, with no division on the hot path. Owned by one worker
@@ -76,6 +90,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   uint16_t learn_count = 0;
   ArpEvent events[kRxBurst];
   uint16_t event_count = 0;
+  Backlog backlog[kMaxPorts];
 };
 
 // rte_eal_remote_launch entry point; `arg` is a WorkerContext*.

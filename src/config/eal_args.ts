@@ -34,10 +34,12 @@ export function lcoreArgs(config: Config, cpuCount = cpus().length): string[] {
     'cpus' in config.workers
       ? config.workers.cpus
       : Array.from({ length: config.workers.count }, (_, i) => (i + 1) % cpuCount);
-  // Lcore ids: workers get 1..N pinned to their CPUs; the main lcore (Node's thread) gets 0 and
-  // floats over every CPU so that Node, libuv and the table writer are never pinned.
-  const all = cpuCount > 1 ? `0-${cpuCount - 1}` : '0';
-  const lcores = [`0@(${all})`, ...workerCpus.map((cpu, i) => `${i + 1}@${cpu}`)];
+  // Lcore ids: workers get 1..N pinned to their CPUs; the main lcore (Node's thread, and with
+  // it every control thread) gets 0 on the CPUs no worker uses, so that nothing preempts a
+  // polling worker; when workers take every CPU, the control side floats over all of them.
+  const free = Array.from({ length: cpuCount }, (_, cpu) => cpu).filter((cpu) => !workerCpus.includes(cpu));
+  const control = free.length > 0 ? free : Array.from({ length: cpuCount }, (_, cpu) => cpu);
+  const lcores = [`0@(${control.join(',')})`, ...workerCpus.map((cpu, i) => `${i + 1}@${cpu}`)];
   return ['--lcores', lcores.join(','), '--main-lcore', '0'];
 }
 

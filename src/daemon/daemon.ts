@@ -15,8 +15,9 @@ import type { Logger } from '../log/logger';
 import { openState, type State } from '../state/open_state';
 import { removeDpdkLeftovers } from '../state/dpdk_leftovers';
 import { FabricSync } from '../fabric/fabric_sync';
+import { prepareVhostSockets } from './vhost_sockets';
 
-const LINK_POLL_MS = 1000;
+const LINK_POLL_MS = 200;
 const FDB_POLL_MS = 100;
 
 export class Daemon {
@@ -60,6 +61,7 @@ export class Daemon {
   }
 
   private static async startWith(config: Config, log: Logger, state: State | null): Promise<Daemon> {
+    await prepareVhostSockets(config.ports, log);
     const leftovers = removeDpdkLeftovers();
     if (leftovers.prefixes.length > 0) {
       log.info('removed DPDK runtime files of dead microarp instances', { prefixes: leftovers.prefixes, hugepage_files: leftovers.hugepageFiles });
@@ -192,16 +194,25 @@ export class Daemon {
     return { ready: true };
   }
 
+  /**
+   * Link changes are counted by the driver's callback, so a guest that connected and went away
+   * between two polls is still logged (as the count of ups and downs it caused).
+   */
   private watchLinks(): void {
+    const seen = new Map<string, { ups: number; downs: number }>();
     const check = (): void => {
       for (const port of this.dataplane.snapshot().ports) {
         const before = this.linkState.get(port.name);
-        if (before !== port.link.up) {
-          this.linkState.set(port.name, port.link.up);
-          const fields = { port: port.name, up: port.link.up, speed_mbps: port.link.speedMbps };
-          if (before === undefined) this.log.info('link state', fields);
-          else this.log.warn('link changed', fields);
+        const counts = seen.get(port.name);
+        const fields = { port: port.name, up: port.link.up, speed_mbps: port.link.speedMbps };
+        if (before === undefined) this.log.info('link state', fields);
+        else if (counts && (port.linkUps !== counts.ups || port.linkDowns !== counts.downs || before !== port.link.up)) {
+          const changes = { ups: port.linkUps - counts.ups, downs: port.linkDowns - counts.downs };
+          // Logged through the event stream too ("link changed"), for /v1/events subscribers.
+          this.events.emit('link_changed', { ...fields, ...changes }, 'warn');
         }
+        this.linkState.set(port.name, port.link.up);
+        seen.set(port.name, { ups: port.linkUps, downs: port.linkDowns });
       }
     };
     check();

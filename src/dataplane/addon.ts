@@ -55,6 +55,8 @@ export interface AddonPortStats {
   oerrors: number;
   rxNombuf: number;
   linkUp: boolean;
+  linkUps: number;
+  linkDowns: number;
   linkFullDuplex: boolean;
   linkSpeedMbps: number;
   adminUp: boolean;

@@ -45,6 +45,7 @@ export const DROP_REASONS = [
   "no_mbuf",
   "arp_inspection",
   "tx_full",
+  "link_down",
 ] as const;
 
 export const VIOLATION_REASONS = [
@@ -114,4 +115,5 @@ export const DROP_REASON_HELP: Record<DropReason, string> = {
   no_mbuf: "Frame that needed a copy or a tag but no mbuf or headroom was left",
   arp_inspection: "ARP frame that failed inspection on an untrusted port in enforce mode (reasons: violations)",
   tx_full: "Frame not accepted by a full transmit queue",
+  link_down: "Frame for a port whose link is down (e.g. a vhost-user port with no guest connected)",
 };

@@ -68,6 +68,9 @@ export interface PortCounters {
   txErrors: number;
   rxNoMbuf: number;
   link: { up: boolean; speedMbps: number; fullDuplex: boolean };
+  /** Link changes the driver reported (a vhost-user guest connecting or going away). */
+  linkUps: number;
+  linkDowns: number;
   adminUp: boolean;
   responder: boolean;
 }
@@ -228,6 +231,8 @@ export class Dataplane {
       txErrors: p.oerrors,
       rxNoMbuf: p.rxNombuf,
       link: { up: p.linkUp, speedMbps: p.linkSpeedMbps, fullDuplex: p.linkFullDuplex },
+      linkUps: p.linkUps,
+      linkDowns: p.linkDowns,
       adminUp: p.adminUp,
       responder: p.responder,
     }));

@@ -15,7 +15,7 @@ export interface MetricsSource {
   fabric?(): { up: boolean; lagSeconds: number | null; remoteBindings: number; published: number; received: number };
 }
 
-type PortField = 'rx' | 'tx' | 'rxBytes' | 'txBytes' | 'rxMissed' | 'rxErrors' | 'txErrors' | 'rxNoMbuf';
+type PortField = 'rx' | 'tx' | 'rxBytes' | 'txBytes' | 'rxMissed' | 'rxErrors' | 'txErrors' | 'rxNoMbuf' | 'linkUps' | 'linkDowns';
 const PORT_COUNTERS: [string, PortField, string][] = [
   ['microarp_port_rx_packets_total', 'rx', 'Frames received by the port (DPDK ipackets)'],
   ['microarp_port_tx_packets_total', 'tx', 'Frames sent by the port (DPDK opackets)'],
@@ -25,6 +25,8 @@ const PORT_COUNTERS: [string, PortField, string][] = [
   ['microarp_port_rx_errors_total', 'rxErrors', 'Erroneous frames received (DPDK ierrors)'],
   ['microarp_port_tx_errors_total', 'txErrors', 'Frames the port failed to send (DPDK oerrors)'],
   ['microarp_port_rx_nombuf_total', 'rxNoMbuf', 'RX mbuf allocation failures (DPDK rx_nombuf)'],
+  ['microarp_port_link_ups_total', 'linkUps', 'Times the link came up (a vhost-user guest connected)'],
+  ['microarp_port_link_downs_total', 'linkDowns', 'Times the link went down (a vhost-user guest went away)'],
 ];
 
 export class Metrics {
