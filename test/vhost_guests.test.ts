@@ -9,6 +9,8 @@ import { arpFrame, decodeArp, etherFrame } from './helpers/frames';
 import { TempDir, runCli } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 import { VirtioGuest } from './helpers/virtio_guest';
+import { NetnsPeer } from './helpers/netns';
+import { spawn } from 'node:child_process';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const hex = (n: number): string => n.toString(16).padStart(2, '0');
@@ -26,7 +28,8 @@ interface PortView {
 
 describe('VMs on vhost-user ports (virtio-user guests)', () => {
   const dir = new TempDir();
-  const sockets = { a: dir.file('vm-a.sock'), b: dir.file('vm-b.sock'), c: dir.file('vm-c.sock') };
+  const sockets = { a: dir.file('vm-a.sock'), b: dir.file('vm-b.sock'), c: dir.file('vm-c.sock'), d: dir.file('vm-d.sock'), e: dir.file('vm-e.sock') };
+  const pinger = new NetnsPeer('10.10.0.2/24');
   let daemon: LiveDaemon;
   let api: ApiClient;
   const stats = async (): Promise<{ counters: Record<string, number>; drops: Record<string, number> }> =>
@@ -52,11 +55,17 @@ describe('VMs on vhost-user ports (virtio-user guests)', () => {
     const made = spawnSync('/usr/bin/python3', ['-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(sockets.c)})`]);
     assert.equal(made.status, 0, made.stderr?.toString());
     assert.ok(existsSync(sockets.c), 'a stale socket file is there before the start');
+    pinger.create();
     daemon = await startDaemon(dir, {
       ports: [
         { name: 'vm-a', device: `net_vhost0,iface=${sockets.a}`, mode: 'access', vlan: 10 },
         { name: 'vm-b', device: `net_vhost1,iface=${sockets.b}`, mode: 'access', vlan: 10 },
         { name: 'vm-c', device: `net_vhost2,iface=${sockets.c}`, mode: 'access', vlan: 20 },
+        { name: 'vm-d', device: `net_vhost3,iface=${sockets.d}`, mode: 'access', vlan: 10 },
+        // Client mode: the guest listens, microarp connects and reconnects.
+        { name: 'vm-e', device: `net_vhost4,iface=${sockets.e},client=1`, mode: 'access', vlan: 10 },
+        // A Linux VM (netns) that pings the migrating guest.
+        { name: 'pinger', device: `net_af_packet0,iface=${pinger.hostIf}`, mode: 'access', vlan: 10 },
       ],
       bindings: [
         { ip: '10.10.0.7', mac: OWNER_7, vlan: 10 },
@@ -77,6 +86,7 @@ describe('VMs on vhost-user ports (virtio-user guests)', () => {
   after(async () => {
     if (process.env.MICROARP_TEST_LOGS && daemon) writeFileSync(`${process.env.MICROARP_TEST_LOGS}-vhost.log`, daemon.logs());
     await daemon?.stop();
+    pinger.remove();
     dir.remove();
   });
 
@@ -172,6 +182,103 @@ describe('VMs on vhost-user ports (virtio-user guests)', () => {
     assert.match(metrics, /microarp_port_link_downs_total\{port="vm-b"\} [1-9]/);
     assert.match(metrics, /microarp_dropped_frames_total\{lcore="1",reason="link_down"\} [1-9]/);
     assert.equal(((await api.call('GET', '/v1/bindings/10.10.0.7?vlan=10')).body as { mac: string }).mac, OWNER_7, 'bindings untouched');
+  });
+
+  it('a RARP from a MAC on another port moves it: FDB, bindings, GARP burst; the RARP is flooded, never answered', async () => {
+    const mac = '02:05:00:00:00:50';
+    const rarp = (): Buffer => {
+      // RFC 903 request-reverse (op 3) from the VM's MAC, as QEMU's self-announce sends it.
+      const f = etherFrame(0x8035, mac, 'ff:ff:ff:ff:ff:ff', 60);
+      f.fill(0, 14);
+      f.writeUInt16BE(1, 14);
+      f.writeUInt16BE(0x0800, 16);
+      f[18] = 6;
+      f[19] = 4;
+      f.writeUInt16BE(3, 20);
+      Buffer.from(mac.split(':').map((x) => parseInt(x, 16))).copy(f, 22);
+      Buffer.from(mac.split(':').map((x) => parseInt(x, 16))).copy(f, 32);
+      return f;
+    };
+    // The VM lives on vm-a and announces itself: learned there.
+    const onA = await guest('rarp-a', sockets.a, { mac, frames: [arpFrame({ sha: mac, spa: '10.10.0.50', tpa: '10.10.0.50' })] });
+    await onA.start();
+    await waitFor('10.10.0.50 learned on vm-a', async () => ((await api.call('GET', '/v1/bindings/10.10.0.50?vlan=10')).body as { port?: string }).port === 'vm-a');
+    await onA.stop();
+    // It reappears on vm-b and announces itself with three RARPs; vm-d listens.
+    const listener = await guest('rarp-d', sockets.d);
+    await listener.start();
+    const onB = await guest('rarp-b', sockets.b, { mac, frames: [rarp(), rarp(), rarp()] });
+    await onB.start();
+    await waitFor('the binding to follow its MAC to vm-b', async () => ((await api.call('GET', '/v1/bindings/10.10.0.50?vlan=10')).body as { port?: string }).port === 'vm-b');
+    await sleep(400); // the GARP burst: 3 x 100 ms
+    const atB = await onB.stop();
+    const heard = await listener.stop();
+    assert.equal(heard.received.filter((f) => f.readUInt16BE(12) === 0x8035).length, 3, 'the RARPs are flooded like any broadcast');
+    const garps = heard.received.map((f) => decodeArp(f)).filter((a) => a && a.sha === mac && a.spa === '10.10.0.50' && a.tpa === '10.10.0.50');
+    assert.ok(garps.length >= 3, `GARP burst for the moved binding on vm-d: ${garps.length}`);
+    assert.equal(atB.received.filter((f) => f.readUInt16BE(12) === 0x8035).length, 0, 'no RARP answered or echoed back');
+    const fdb = (await api.call('GET', `/v1/fdb?mac=${mac}`)).body as { entries: { port: string }[] };
+    assert.equal(fdb.entries[0]?.port, 'vm-b');
+    assert.match(daemon.logs(), /"msg":"moved","ip":"10\.10\.0\.50".*"from":"vm-a","to":"vm-b"/);
+  });
+
+  it('client mode: microarp connects to a guest that listens, and reconnects when it restarts', async () => {
+    const ask = (): Buffer => arpFrame({ sha: '02:0e:00:00:00:01', spa: '10.10.0.21', tpa: '10.10.0.7' });
+    for (const round of [1, 2]) {
+      const vm = new VirtioGuest(`client-${round}`, sockets.e, dir, { server: true, mac: '02:0e:00:00:00:01', frames: [ask()] });
+      await vm.connect();
+      await waitFor(`microarp to connect to the guest (round ${round})`, async () => (await port('vm-e')).link.up, 10000);
+      await vm.start();
+      await sleep(300);
+      const r = await vm.stop();
+      assert.equal(r.received.map((f) => decodeArp(f)).filter((a) => a?.op === 2 && a.sha === OWNER_7).length, 1, `answered in round ${round}`);
+      await waitFor('vm-e down after the guest left', async () => !(await port('vm-e')).link.up, 10000);
+    }
+  });
+
+  it('live migration between vhost-user ports: a VM pinging the guest every 10 ms sees a gap under 1 s', async (t) => {
+    const mac = '02:06:00:00:00:60';
+    const rarp = (): Buffer => {
+      const f = etherFrame(0x8035, mac, 'ff:ff:ff:ff:ff:ff', 60);
+      f.fill(0, 14);
+      f.writeUInt16BE(1, 14);
+      f.writeUInt16BE(0x0800, 16);
+      f[18] = 6;
+      f[19] = 4;
+      f.writeUInt16BE(3, 20);
+      return f;
+    };
+    // The source: the guest on vm-a announces itself and answers pings (testpmd icmpecho).
+    const source = await guest('mig-src', sockets.a, { mac, mode: 'icmpecho', frames: [arpFrame({ sha: mac, spa: '10.10.0.60', tpa: '10.10.0.60' })] });
+    await source.start();
+    await waitFor('10.10.0.60 learned on vm-a', async () => ((await api.call('GET', '/v1/bindings/10.10.0.60?vlan=10')).body as { port?: string }).port === 'vm-a');
+    assert.equal(pinger.exec('ping', ['-c', '1', '-W', '2', '10.10.0.60']).status, 0, 'the VM answers before the migration');
+    // The destination is up and waiting (QEMU's -incoming) before the switch-over.
+    const destination = await guest('mig-dst', sockets.b, { mac, mode: 'icmpecho', frames: [rarp(), rarp(), rarp()] });
+    const ping = spawn('ip', ['netns', 'exec', pinger.ns, 'ping', '-D', '-i', '0.01', '-W', '1', '10.10.0.60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    ping.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const pingExited = new Promise((r) => ping.once('exit', r));
+    let switched = 0;
+    try {
+      await sleep(1000);
+      switched = Date.now();
+      await source.kill(); // the source stops for good at the end of a migration
+      await destination.start(); // RARPs from the destination, then it runs
+      await sleep(2000);
+    } finally {
+      ping.kill('SIGINT');
+      await pingExited;
+      await destination.stop();
+    }
+    const replies = [...out.matchAll(/^\[(\d+\.\d+)\].*icmp_seq=(\d+)/gm)].map((m) => ({ t: Number(m[1]) * 1000, seq: Number(m[2]) }));
+    const before = replies.filter((r) => r.t < switched).at(-1);
+    const afterMove = replies.find((r) => r.t >= switched);
+    assert.ok(before && afterMove, `replies before and after the switch-over:\n${out.slice(-500)}`);
+    const gap = afterMove.t - before.t;
+    t.diagnostic(`vhost-user live migration: last reply from vm-a to first from vm-b ${gap.toFixed(1)} ms (${replies.length} replies)`);
+    assert.ok(gap < 1000, `no replies for ${gap.toFixed(0)} ms`);
+    assert.equal(((await api.call('GET', '/v1/bindings/10.10.0.60?vlan=10')).body as { port?: string }).port, 'vm-b');
   });
 
   it('refuses a socket another backend listens on, naming the port and the path', async () => {

@@ -84,7 +84,7 @@ export class VirtioGuest {
   async start(): Promise<void> {
     this.command('start');
     if (this.options.mode === 'icmpecho') {
-      await sleep(200); // the frames are sent in microseconds; then switch to answering
+      await sleep(50); // the frames are sent in microseconds; then switch to answering
       this.command('stop');
       this.command('set fwd icmpecho');
       this.command('start');

@@ -1,0 +1,136 @@
+// Replies per second on a vhost-user port: a virtio-user generator (dpdk-testpmd replaying a
+// pcap of ARP requests forever into net_virtio_user, counting what comes back) in front of
+// microarp, then in front of dpdk-testpmd --forward-mode=macswap as the vhost backend, in the
+// same run, with the same generator. The figure is what the guest receives per second.
+//   npm run build && node dist/benchmarks/vhost.js [--seconds 5] [--senders 1]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { arpFrame } from '../test/helpers/frames';
+import { writePcap } from '../test/helpers/pcap';
+
+const REPO = join(__dirname, '..', '..');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const hex = (n: number): string => n.toString(16).padStart(2, '0');
+
+interface Rate {
+  rxPps: number;
+  txPps: number;
+}
+
+/** The generator: pinned to CPU 0, the backend's worker polls CPU 1. */
+async function generate(socket: string, pcap: string, warmupMs: number, seconds: number, prefix: string): Promise<Rate> {
+  const child = spawn(
+    'dpdk-testpmd',
+    [
+      '--lcores', '0@0,1@0', '--no-huge', '-m', '512', '--no-pci', '--file-prefix', prefix, '--log-level', 'lib.eal:warning',
+      '--vdev', `net_virtio_user0,path=${socket},queues=1`, '--vdev', `net_pcap0,rx_pcap=${pcap},tx_pcap=/dev/null,infinite_rx=1`,
+      '--', '-i', '--forward-mode=io', '--no-flush-rx', '--total-num-mbufs', '32768', '--nb-cores', '1',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    for (let i = 0; !out.includes('testpmd> '); i++) {
+      if (i > 300 || child.exitCode !== null) throw new Error(`generator did not start:\n${out.slice(-1500)}`);
+      await sleep(50);
+    }
+    child.stdin.write('start\n');
+    await sleep(warmupMs);
+    child.stdin.write('show port stats 0\n'); // starts the measured interval (testpmd's own clock)
+    await sleep(seconds * 1000);
+    child.stdin.write('show port stats 0\nstop\nquit\n');
+    child.stdin.end();
+    await exited;
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true });
+  }
+  const rx = [...out.matchAll(/Rx-pps:\s+(\d+)/g)].map((m) => Number(m[1]));
+  const tx = [...out.matchAll(/Tx-pps:\s+(\d+)/g)].map((m) => Number(m[1]));
+  if (rx.length < 2) throw new Error(`no rates from the generator:\n${out.slice(-1500)}`);
+  return { rxPps: rx.at(-1)!, txPps: tx.at(-1)! };
+}
+
+async function waitForFile(child: ChildProcess, probe: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !probe(); i++) {
+    if (i > 300 || child.exitCode !== null) throw new Error(`${what} did not start`);
+    await sleep(50);
+  }
+}
+
+async function main(): Promise<void> {
+  if (cpus().length < 2) throw new Error('needs 2 CPUs: the backend worker polls CPU 1, the generator CPU 0');
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, senders: { type: 'string', default: '1' } } });
+  const seconds = Number(values.seconds);
+  const senders = Number(values.senders);
+  const dir = mkdtempSync(join(tmpdir(), 'microarp-vhost-bench-'));
+  const pcap = join(dir, 'requests.pcap');
+  const targets = 256;
+  // 16,384 requests for 256 bound targets, from `senders` VMs (each announced first).
+  const frames = Array.from({ length: 16384 }, (_, i) => {
+    const s = i % senders;
+    return arpFrame({ sha: `02:5e:00:00:${hex(s >> 8)}:${hex(s & 255)}`, spa: `10.20.${1 + (s >> 8)}.${s & 255}`, tpa: `10.20.0.${i % targets}` });
+  });
+  writePcap(pcap, frames);
+  const results: Record<string, Rate> = {};
+  try {
+    // microarp, defaults (inspection and learning on), one worker.
+    const socket = join(dir, 'microarp.sock');
+    const config = join(dir, 'microarp.yaml');
+    writeFileSync(config, JSON.stringify({
+      ports: [{ name: 'vm', device: `net_vhost0,iface=${socket}` }],
+      bindings: Array.from({ length: targets }, (_, t) => ({ ip: `10.20.0.${t}`, mac: `02:aa:00:00:00:${hex(t)}` })),
+      api: { socket: join(dir, 'api.sock') },
+      metrics: 'off',
+      state_dir: 'off',
+      log_level: 'warn',
+    }));
+    const daemon = spawn(process.execPath, [join(REPO, 'bin', 'microarp.js'), 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      await waitForFile(daemon, () => require('node:fs').existsSync(socket), 'microarp');
+      results.microarp = await generate(socket, pcap, 2000, seconds, `mvb-gen-${process.pid}-a`);
+    } finally {
+      const gone = new Promise((r) => daemon.once('exit', r));
+      daemon.kill('SIGTERM');
+      await gone;
+    }
+    // dpdk-testpmd macswap as the vhost backend, its forwarding lcore on CPU 1 too.
+    const tsocket = join(dir, 'testpmd.sock');
+    const backend = spawn('dpdk-testpmd', [
+      '--lcores', '0@0,1@1', '--no-huge', '-m', '512', '--no-pci', '--file-prefix', `mvb-back-${process.pid}`, '--log-level', 'lib.eal:warning',
+      '--vdev', `net_vhost0,iface=${tsocket},queues=1`, '--', '-i', '--forward-mode=macswap', '--auto-start', '--nb-cores', '1',
+    ], { stdio: ['pipe', 'ignore', 'ignore'] });
+    try {
+      await waitForFile(backend, () => require('node:fs').existsSync(tsocket), 'dpdk-testpmd');
+      results.testpmd = await generate(tsocket, pcap, 2000, seconds, `mvb-gen-${process.pid}-b`);
+    } finally {
+      const gone = new Promise((r) => backend.once('exit', r));
+      backend.stdin.end('quit\n');
+      setTimeout(() => backend.kill('SIGKILL'), 5000).unref();
+      await gone;
+      rmSync(`/var/run/dpdk/mvb-back-${process.pid}`, { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const m = results.microarp!;
+  const t = results.testpmd!;
+  const mpps = (n: number): string => `${(n / 1e6).toFixed(2)} Mpps`;
+  process.stdout.write(
+    `vhost-user, virtio-user generator on CPU 0, backend worker on CPU 1, ${senders} sender(s), ${seconds} s window\n` +
+      `  microarp (defaults)          replies received ${mpps(m.rxPps).padStart(12)}  requests sent ${mpps(m.txPps)}\n` +
+      `  dpdk-testpmd macswap         frames received  ${mpps(t.rxPps).padStart(12)}  requests sent ${mpps(t.txPps)}\n` +
+      `  ratio microarp / macswap     ${(m.rxPps / t.rxPps).toFixed(2)}x\n`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
