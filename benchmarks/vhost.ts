@@ -92,28 +92,37 @@ async function main(): Promise<void> {
       log_level: 'warn',
     }));
     const daemon = spawn(process.execPath, [join(REPO, 'bin', 'microarp.js'), 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Read its logs (a full pipe would block it: Node writes stderr pipes synchronously).
+    let logTail = '';
+    daemon.stderr.on('data', (c: Buffer) => (logTail = (logTail + c.toString()).slice(-4000)));
+    daemon.once('exit', (code) => code && process.stderr.write(`microarp exited ${code}:\n${logTail}\n`));
     try {
       await waitForFile(daemon, () => require('node:fs').existsSync(socket), 'microarp');
       results.microarp = await generate(socket, pcap, 2000, seconds, `mvb-gen-${process.pid}-a`);
     } finally {
-      const gone = new Promise((r) => daemon.once('exit', r));
-      daemon.kill('SIGTERM');
-      await gone;
+      if (daemon.exitCode === null && daemon.signalCode === null) {
+        const gone = new Promise((r) => daemon.once('exit', r));
+        daemon.kill('SIGTERM');
+        await gone;
+      }
     }
     // dpdk-testpmd macswap as the vhost backend, its forwarding lcore on CPU 1 too.
     const tsocket = join(dir, 'testpmd.sock');
     const backend = spawn('dpdk-testpmd', [
       '--lcores', '0@0,1@1', '--no-huge', '-m', '512', '--no-pci', '--file-prefix', `mvb-back-${process.pid}`, '--log-level', 'lib.eal:warning',
-      '--vdev', `net_vhost0,iface=${tsocket},queues=1`, '--', '-i', '--forward-mode=macswap', '--auto-start', '--nb-cores', '1',
+      '--vdev', `net_vhost0,iface=${tsocket},queues=1`, '--', '-i', '--forward-mode=macswap', '--auto-start', '--nb-cores', '1', '--total-num-mbufs', '16384',
     ], { stdio: ['pipe', 'ignore', 'ignore'] });
+    backend.stdin.on('error', () => undefined); // it may be gone already: its exit code says why
     try {
       await waitForFile(backend, () => require('node:fs').existsSync(tsocket), 'dpdk-testpmd');
       results.testpmd = await generate(tsocket, pcap, 2000, seconds, `mvb-gen-${process.pid}-b`);
     } finally {
-      const gone = new Promise((r) => backend.once('exit', r));
-      backend.stdin.end('quit\n');
-      setTimeout(() => backend.kill('SIGKILL'), 5000).unref();
-      await gone;
+      if (backend.exitCode === null && backend.signalCode === null) {
+        const gone = new Promise((r) => backend.once('exit', r));
+        backend.stdin.end('quit\n');
+        setTimeout(() => backend.kill('SIGKILL'), 5000).unref();
+        await gone;
+      }
       rmSync(`/var/run/dpdk/mvb-back-${process.pid}`, { recursive: true, force: true });
     }
   } finally {
