@@ -102,7 +102,9 @@ type WatchStream = IDuplexStream<IWatchRequest, IWatchResponse>;
 
 const BACKOFF_MIN_MS = 100;
 const BACKOFF_MAX_MS = 5000;
-const SYNC_PAGE = 1000;
+// etcd 3.4 counts the rest of the range for every page: fewer, larger pages join a 100,000-binding
+// fabric in a quarter of the time (about 2 MB a page, well under gRPC's 4 MB).
+const SYNC_PAGE = 10000;
 /** Compare-and-swap rounds before a contended learned write gives up (it stays owned). */
 const CAS_ATTEMPTS = 5;
 const REVOKE_TIMEOUT_MS = 1000;

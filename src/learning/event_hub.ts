@@ -1,5 +1,6 @@
 // Learning, inspection and migration events: to the API's stream subscribers and to the log,
-// with violations rate-limited so that an attack cannot flood either.
+// with the kinds a busy or hostile segment produces per frame (violations, senders over a
+// learning cap) rate-limited in the log so that they cannot flood it.
 import type { Logger } from '../log/logger';
 
 export interface MicroarpEvent {
@@ -11,6 +12,8 @@ export interface MicroarpEvent {
 type Listener = (e: MicroarpEvent) => void;
 
 const VIOLATION_LOGS_PER_SECOND = 10;
+/** Event types logged at most VIOLATION_LOGS_PER_SECOND times a second (all of them counted). */
+const FLOOD_PRONE = new Set(['violation', 'learn_overflow']);
 
 export class EventHub {
   private readonly listeners = new Set<Listener>();
@@ -30,14 +33,14 @@ export class EventHub {
     const event: MicroarpEvent = { time: new Date().toISOString(), type, ...fields };
     this.counts.set(type, (this.counts.get(type) ?? 0) + 1);
     for (const l of this.listeners) l(event);
-    if (type === 'violation' && !this.allowLog()) return;
+    if (FLOOD_PRONE.has(type) && !this.allowLog()) return;
     this.log.log(level, type.replace(/_/g, ' '), fields);
   }
 
   private allowLog(): boolean {
     const now = Date.now();
     if (now - this.windowStart >= 1000) {
-      if (this.suppressed > 0) this.log.warn('violation logs suppressed', { count: this.suppressed });
+      if (this.suppressed > 0) this.log.warn('violation and learn overflow logs suppressed', { count: this.suppressed });
       this.windowStart = now;
       this.inWindow = 0;
       this.suppressed = 0;

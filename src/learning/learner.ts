@@ -6,7 +6,7 @@ import type { ArpEvent } from '../dataplane/arp_events';
 import type { FdbEvent } from '../dataplane/fdb_events';
 import type { Update, UpdateSummary } from '../dataplane/updates';
 import type { Config } from '../config/config';
-import { keyOf, macFromNumber, macToNumber, type BindingTable, type Entry } from '../table/binding_table';
+import { keyOf, macFromNumber, macToNumber, type BindingTable, type Entry, type WriteOp } from '../table/binding_table';
 import type { FdbView } from '../table/fdb_view';
 import type { EventHub } from './event_hub';
 import { egressForm, garpFrame, probeFrame } from './frames';
@@ -30,6 +30,13 @@ export interface LearnerStats {
   moves: number;
   freezes: number;
   garpsSent: number;
+}
+
+/** New senders found in one drain of the reports, learned together. */
+interface LearnBatch {
+  ops: WriteOp[];
+  events: ArpEvent[];
+  keys: Set<number>;
 }
 
 interface PendingConflict {
@@ -86,16 +93,38 @@ export class Learner {
     return this.config.ports[index]?.name ?? `#${index}`;
   }
 
+  /**
+   * One drain of the workers' reports. New senders are learned in one table write at the end
+   * (one round trip to the dataplane for all of them, not one each: a VM migration or a busy
+   * segment announces hundreds at once); refreshes, claims and violations are handled as they
+   * come.
+   */
   private async poll(): Promise<void> {
+    const batch: LearnBatch = { ops: [], events: [], keys: new Set() };
     for (const e of this.dataplane.drainArpEvents()) {
       try {
-        if (e.kind === 'sender') await this.onSender(e);
+        if (e.kind === 'sender') await this.onSender(e, batch);
         else if (e.kind === 'probe_reply') this.onProbeReply(e);
         else await this.onViolation(e);
       } catch (error) {
         this.events.emit('error', { error: (error as Error).message }, 'warn');
       }
     }
+    if (batch.ops.length > 0) await this.learnAll(batch).catch((error: Error) => this.events.emit('error', { error: error.message }, 'warn'));
+  }
+
+  private async learnAll(batch: LearnBatch): Promise<void> {
+    const result = await this.table.write(batch.ops, true);
+    batch.events.forEach((e, i) => {
+      if (result.outcomes![i] === 'added') {
+        this.stats.learned++;
+        this.events.emit('learned', { ip: e.sender, mac: e.sha, vlan: e.vlan, port: this.portName(e.port), from: e.gratuitous ? 'garp' : e.op === 2 ? 'reply' : 'request' });
+      } else {
+        // Counted against the caps when it was batched: give the room back.
+        this.perPort.set(e.port, (this.perPort.get(e.port) ?? 1) - 1);
+        this.perVlan.set(e.vlan, (this.perVlan.get(e.vlan) ?? 1) - 1);
+      }
+    });
   }
 
   /**
@@ -145,7 +174,7 @@ export class Learner {
     return !!list && list.some(([net, len]) => ip >= net && ip < net + 2 ** (32 - len));
   }
 
-  private async onSender(e: ArpEvent): Promise<void> {
+  private async onSender(e: ArpEvent, batch: LearnBatch): Promise<void> {
     const key = keyOf(e.vlan, e.spa);
     const entry = this.table.entry(e.vlan, e.spa);
     const mac = macToNumber(parseMac(e.sha)!);
@@ -179,13 +208,13 @@ export class Learner {
       this.events.emit('learn_overflow', { port: this.portName(e.port), vlan: e.vlan, ip: e.sender, mac: e.sha }, 'warn');
       return;
     }
-    const result = await this.table.write([{ op: 'add', ip: e.spa, vlan: e.vlan, mac: parseMac(e.sha)!, source: 'learned', port: this.portName(e.port) }]);
-    if (result.counts.added) {
-      this.stats.learned++;
-      this.perPort.set(e.port, (this.perPort.get(e.port) ?? 0) + 1);
-      this.perVlan.set(e.vlan, (this.perVlan.get(e.vlan) ?? 0) + 1);
-      this.events.emit('learned', { ip: e.sender, mac: e.sha, vlan: e.vlan, port: this.portName(e.port), from: e.gratuitous ? 'garp' : e.op === 2 ? 'reply' : 'request' });
-    }
+    // The first report of an address in this drain is the one learned; the caps count it now.
+    if (batch.keys.has(key)) return;
+    batch.keys.add(key);
+    this.perPort.set(e.port, (this.perPort.get(e.port) ?? 0) + 1);
+    this.perVlan.set(e.vlan, (this.perVlan.get(e.vlan) ?? 0) + 1);
+    batch.ops.push({ op: 'add', ip: e.spa, vlan: e.vlan, mac: parseMac(e.sha)!, source: 'learned', port: this.portName(e.port) });
+    batch.events.push(e);
   }
 
   private onProbeReply(e: ArpEvent): void {
