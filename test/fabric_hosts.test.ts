@@ -213,6 +213,23 @@ describe('fabric of two hosts through etcd', () => {
     assert.equal((await binding(1, '10.60.0.100'))?.mac, '02:60:00:00:01:00');
   });
 
+  it('the VM moves back to A announcing itself only with RARP (as QEMU does): A takes it over', async () => {
+    movingOnB.link(false);
+    movingOnA.link(true); // no arp_notify on this slot: no GARP, only the RARP below
+    const rarp = [
+      'import socket, struct',
+      `s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('${movingOnA.peerIf}', 0))`,
+      `mac = bytes.fromhex('${movingMac.replace(/:/g, '')}')`,
+      "frame = b'\\xff' * 6 + mac + struct.pack('!HHHBBH', 0x8035, 1, 0x0800, 6, 4, 3) + mac + bytes(4) + mac + bytes(4)",
+      'for _ in range(3): s.send(frame.ljust(60, bytes(1)))',
+    ].join('\n');
+    const r = movingOnA.exec('/usr/bin/python3', ['-c', rarp]);
+    assert.equal(r.status, 0, r.stderr);
+    await waitFor('A to take the VM back', async () => (await binding(0, '10.60.0.50'))?.host === 'hv-a', 5000);
+    await waitFor('B to follow', async () => (await binding(1, '10.60.0.50'))?.host === 'hv-a', 5000);
+    assert.equal(vmA.exec('ping', ['-c', '1', '-W', '2', '10.60.0.50']).status, 0, 'reachable on A again');
+  });
+
   it('fabric status and metrics show both hosts; readyz says the fabric is up', async () => {
     const r = await runCli(['fabric', 'status', '--socket', hosts[1]!.socket, '--json']);
     assert.equal(r.code, 0, r.stderr);
@@ -274,7 +291,8 @@ describe('fabric of two hosts through etcd', () => {
     const gone = await waitFor("A's learned binding to leave B", async () => (await binding(1, '10.60.0.1')) === undefined, (LEASE_SECONDS + 5) * 1000);
     assert.ok(gone >= (LEASE_SECONDS - 1) * 1000, `removed after ${gone} ms: only once the lease expired`);
     assert.equal((await binding(1, '10.60.0.100'))?.mac, '02:60:00:00:01:00', "A's intent outlives A");
-    assert.equal((await binding(1, '10.60.0.50'))?.host, 'hv-b', "B's own binding stays");
+    assert.equal(await binding(1, '10.60.0.50'), undefined, "A's VM that moved back to A left with A's lease");
+    assert.equal((await binding(1, '10.60.0.2'))?.host, 'hv-b', "B's own learned binding stays");
   });
 
   it('etcd unreachable at start: the host serves from its state directory and says the fabric is degraded', async () => {

@@ -283,7 +283,10 @@ export class Learner {
     // (mac number, vlan) -> the latest move of it in this batch; one table scan for all.
     const moved = new Map<number, Map<number, FdbEvent>>();
     for (const e of events) {
-      if (e.type !== 'moved') continue;
+      // In a fabric, a MAC first seen here on a VM-facing port may be another host's VM that
+      // just arrived (any frame of it, a RARP included): its remote bindings are taken over.
+      const arrival = e.type === 'learned' && this.config.fabric !== null && !this.isUplink(e.port);
+      if (e.type !== 'moved' && !arrival) continue;
       const mac = macToNumber(parseMac(e.mac)!);
       if (!moved.has(mac)) moved.set(mac, new Map());
       moved.get(mac)!.set(e.vlan, e);
@@ -303,6 +306,7 @@ export class Learner {
         void this.takeOver(e.vlan, remote, parseMac(e.mac)!, e.port);
         ips = ips.filter((ip) => !remote.includes(ip));
       }
+      if (e.type === 'learned') continue; // a first sighting is no move of a local binding
       const announce: number[] = [];
       for (const ip of ips) {
         const key = keyOf(e.vlan, ip);
