@@ -15,8 +15,6 @@
 // on failure or SIGINT/SIGTERM.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { get as httpGet } from 'node:http';
-import { createServer } from 'node:net';
-import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +25,7 @@ import { FabricKeys, bindingRecord, parseBinding, prefixEnd } from '../src/fabri
 import { CLI, REPO, TempDir, withTestDefaults } from '../test/helpers/daemon';
 import { startEtcdCluster, type EtcdCluster } from '../test/helpers/etcd';
 import { NetnsPeer, sh } from '../test/helpers/netns';
+import { Wire, freePort } from '../test/helpers/wire';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const GARP_SENDER = join(REPO, 'benchmarks', 'fixtures', 'garp_burst.py');
@@ -96,39 +95,6 @@ async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
 
 // ---- the pieces ------------------------------------------------------------------------------
 
-/** Two veth pairs whose far ends sit on one bridge in a namespace (as in test/fabric_hosts.test.ts). */
-class Wire {
-  readonly ns: string;
-  readonly hostIfs: [string, string];
-  readonly peerIfs: [string, string];
-  constructor() {
-    const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
-    this.ns = `mwire-${tag}`;
-    this.hostIfs = [`mwa${tag}`.slice(0, 15), `mwb${tag}`.slice(0, 15)];
-    this.peerIfs = [`mwA${tag}`.slice(0, 15), `mwB${tag}`.slice(0, 15)];
-  }
-  create(): this {
-    sh('ip', ['netns', 'add', this.ns]);
-    const inNs = (...args: string[]): string => sh('ip', ['netns', 'exec', this.ns, ...args]);
-    inNs('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1');
-    inNs('sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1');
-    inNs('ip', 'link', 'add', 'br0', 'type', 'bridge');
-    inNs('ip', 'link', 'set', 'br0', 'up');
-    for (let i = 0; i < 2; i++) {
-      sh('ip', ['link', 'add', this.hostIfs[i]!, 'type', 'veth', 'peer', 'name', this.peerIfs[i]!]);
-      sh('sysctl', ['-qw', `net.ipv6.conf.${this.hostIfs[i]}.disable_ipv6=1`]);
-      sh('ip', ['link', 'set', this.peerIfs[i]!, 'netns', this.ns]);
-      inNs('ip', 'link', 'set', this.peerIfs[i]!, 'master', 'br0');
-      inNs('ip', 'link', 'set', this.peerIfs[i]!, 'up');
-      sh('ip', ['link', 'set', this.hostIfs[i]!, 'up']);
-    }
-    return this;
-  }
-  remove(): void {
-    for (const ifname of this.hostIfs) spawnSync('ip', ['link', 'del', ifname]);
-    spawnSync('ip', ['netns', 'del', this.ns]);
-  }
-}
 
 interface Host {
   name: string;
@@ -224,17 +190,6 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   }
 }
 
-/** A port free on 127.0.0.1 (for a daemon's metrics). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The daemon's table-update latency histogram (microarp_update_latency_seconds): count, sum, buckets. */
 interface UpdateLatency {

@@ -3,13 +3,13 @@
 // Linux bridge in a namespace of their own, the "physical network", where the test captures
 // what crosses it.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient, readResponse } from '../src/api/client';
 import { TempDir, runCli } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
-import { NetnsPeer, sh } from './helpers/netns';
+import { NetnsPeer } from './helpers/netns';
+import { Wire } from './helpers/wire';
 import { capture } from './helpers/capture';
 import { startEtcdCluster, type EtcdCluster } from './helpers/etcd';
 import { join } from 'node:path';
@@ -19,44 +19,6 @@ const FORGE = join(REPO, 'test/fixtures/forge_arp.py');
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const LEASE_SECONDS = 3;
-
-/** Two veth pairs whose far ends sit on one bridge in a namespace: the physical network. */
-class Wire {
-  readonly ns: string;
-  readonly hostIfs: [string, string];
-  readonly peerIfs: [string, string];
-  constructor() {
-    const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
-    this.ns = `mwire-${tag}`;
-    this.hostIfs = [`mwa${tag}`.slice(0, 15), `mwb${tag}`.slice(0, 15)];
-    this.peerIfs = [`mwA${tag}`.slice(0, 15), `mwB${tag}`.slice(0, 15)];
-  }
-  create(): this {
-    sh('ip', ['netns', 'add', this.ns]);
-    const inNs = (...args: string[]): string => sh('ip', ['netns', 'exec', this.ns, ...args]);
-    inNs('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1');
-    inNs('sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1');
-    inNs('ip', 'link', 'add', 'br0', 'type', 'bridge');
-    inNs('ip', 'link', 'set', 'br0', 'up');
-    for (let i = 0; i < 2; i++) {
-      sh('ip', ['link', 'add', this.hostIfs[i]!, 'type', 'veth', 'peer', 'name', this.peerIfs[i]!]);
-      sh('sysctl', ['-qw', `net.ipv6.conf.${this.hostIfs[i]}.disable_ipv6=1`]);
-      sh('ip', ['link', 'set', this.peerIfs[i]!, 'netns', this.ns]);
-      inNs('ip', 'link', 'set', this.peerIfs[i]!, 'master', 'br0');
-      inNs('ip', 'link', 'set', this.peerIfs[i]!, 'up');
-      sh('ip', ['link', 'set', this.hostIfs[i]!, 'up']);
-    }
-    return this;
-  }
-  /** What host i sent onto the physical network (the capture helper's view of a port). */
-  side(i: number): NetnsPeer {
-    return { ns: this.ns, peerIf: this.peerIfs[i]! } as NetnsPeer;
-  }
-  remove(): void {
-    for (const ifname of this.hostIfs) spawnSync('ip', ['link', 'del', ifname]);
-    spawnSync('ip', ['netns', 'del', this.ns]);
-  }
-}
 
 interface BindingBody {
   ip: string;

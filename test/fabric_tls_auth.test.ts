@@ -3,23 +3,12 @@
 // whose role can read and write the fabric's prefix only.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { FabricClient } from '../src/fabric/etcd_client';
 import { TempDir } from './helpers/daemon';
+import { freePort } from './helpers/wire';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('fabric over TLS with etcd authentication', () => {
   const dir = new TempDir();

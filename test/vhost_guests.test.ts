@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient } from '../src/api/client';
-import { arpFrame, decodeArp, etherFrame } from './helpers/frames';
+import { arpFrame, decodeArp, etherFrame, rarpFrame } from './helpers/frames';
 import { TempDir, runCli } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 import { VirtioGuest } from './helpers/virtio_guest';
@@ -186,19 +186,6 @@ describe('VMs on vhost-user ports (virtio-user guests)', () => {
 
   it('a RARP from a MAC on another port moves it: FDB, bindings, GARP burst; the RARP is flooded, never answered', async () => {
     const mac = '02:05:00:00:00:50';
-    const rarp = (): Buffer => {
-      // RFC 903 request-reverse (op 3) from the VM's MAC, as QEMU's self-announce sends it.
-      const f = etherFrame(0x8035, mac, 'ff:ff:ff:ff:ff:ff', 60);
-      f.fill(0, 14);
-      f.writeUInt16BE(1, 14);
-      f.writeUInt16BE(0x0800, 16);
-      f[18] = 6;
-      f[19] = 4;
-      f.writeUInt16BE(3, 20);
-      Buffer.from(mac.split(':').map((x) => parseInt(x, 16))).copy(f, 22);
-      Buffer.from(mac.split(':').map((x) => parseInt(x, 16))).copy(f, 32);
-      return f;
-    };
     // The VM lives on vm-a and announces itself: learned there.
     const onA = await guest('rarp-a', sockets.a, { mac, frames: [arpFrame({ sha: mac, spa: '10.10.0.50', tpa: '10.10.0.50' })] });
     await onA.start();
@@ -207,7 +194,7 @@ describe('VMs on vhost-user ports (virtio-user guests)', () => {
     // It reappears on vm-b and announces itself with three RARPs; vm-d listens.
     const listener = await guest('rarp-d', sockets.d);
     await listener.start();
-    const onB = await guest('rarp-b', sockets.b, { mac, frames: [rarp(), rarp(), rarp()] });
+    const onB = await guest('rarp-b', sockets.b, { mac, frames: [rarpFrame(mac), rarpFrame(mac), rarpFrame(mac)] });
     await onB.start();
     await waitFor('the binding to follow its MAC to vm-b', async () => ((await api.call('GET', '/v1/bindings/10.10.0.50?vlan=10')).body as { port?: string }).port === 'vm-b');
     await sleep(400); // the GARP burst: 3 x 100 ms
@@ -238,23 +225,13 @@ describe('VMs on vhost-user ports (virtio-user guests)', () => {
 
   it('live migration between vhost-user ports: a VM pinging the guest every 10 ms sees a gap under 1 s', async (t) => {
     const mac = '02:06:00:00:00:60';
-    const rarp = (): Buffer => {
-      const f = etherFrame(0x8035, mac, 'ff:ff:ff:ff:ff:ff', 60);
-      f.fill(0, 14);
-      f.writeUInt16BE(1, 14);
-      f.writeUInt16BE(0x0800, 16);
-      f[18] = 6;
-      f[19] = 4;
-      f.writeUInt16BE(3, 20);
-      return f;
-    };
     // The source: the guest on vm-a announces itself and answers pings (testpmd icmpecho).
     const source = await guest('mig-src', sockets.a, { mac, mode: 'icmpecho', frames: [arpFrame({ sha: mac, spa: '10.10.0.60', tpa: '10.10.0.60' })] });
     await source.start();
     await waitFor('10.10.0.60 learned on vm-a', async () => ((await api.call('GET', '/v1/bindings/10.10.0.60?vlan=10')).body as { port?: string }).port === 'vm-a');
     assert.equal(pinger.exec('ping', ['-c', '1', '-W', '2', '10.10.0.60']).status, 0, 'the VM answers before the migration');
     // The destination is up and waiting (QEMU's -incoming) before the switch-over.
-    const destination = await guest('mig-dst', sockets.b, { mac, mode: 'icmpecho', frames: [rarp(), rarp(), rarp()] });
+    const destination = await guest('mig-dst', sockets.b, { mac, mode: 'icmpecho', frames: [rarpFrame(mac), rarpFrame(mac), rarpFrame(mac)] });
     const ping = spawn('ip', ['netns', 'exec', pinger.ns, 'ping', '-D', '-i', '0.01', '-W', '1', '10.10.0.60'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     ping.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -66,6 +66,25 @@ export function etherFrame(etherType: number, src: string, dst = BROADCAST, leng
   return frame;
 }
 
+/**
+ * A RARP request-reverse (RFC 903, op 3) from `src` about itself, as QEMU's self-announce after
+ * a live migration sends it: broadcast, EtherType 0x8035, padded to 60 bytes.
+ */
+export function rarpFrame(src: string): Buffer {
+  const frame = Buffer.alloc(60);
+  frame.set(mac(BROADCAST), 0);
+  frame.set(mac(src), 6);
+  frame.writeUInt16BE(0x8035, 12);
+  frame.writeUInt16BE(1, 14);
+  frame.writeUInt16BE(0x0800, 16);
+  frame[18] = 6;
+  frame[19] = 4;
+  frame.writeUInt16BE(3, 20);
+  frame.set(mac(src), 22);
+  frame.set(mac(src), 32);
+  return frame;
+}
+
 export interface DecodedArp {
   ethDst: string;
   ethSrc: string;
