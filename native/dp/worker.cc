@@ -234,6 +234,21 @@ void report(WorkerContext& ctx, ArpEventKind kind, Violation v, bool enforced, u
   e.reserved = 0;
 }
 
+// Whether a sender is due a report: not if this worker reported it within the last second (a
+// known sender refreshing its binding) or 100 ms (an unknown one, still being learned). A
+// sender that disagrees with the table is not asked about here: it is always reported.
+bool sender_due(WorkerContext& ctx, int32_t vlan, const uint8_t* arp, bool known, uint64_t now) {
+  uint32_t ip_be;
+  std::memcpy(&ip_be, arp + arp_field::spa, 4);
+  const uint64_t key = uint64_t(uint16_t(vlan)) << 32 | ip_be;
+  SenderSeen& seen = ctx.sender_seen[(key * 0x9E3779B97F4A7C15ull) >> 52];
+  const uint64_t interval = known ? ctx.tsc_hz : ctx.tsc_hz / 10;
+  if (seen.key == key && now - seen.tsc < interval) return false;
+  seen.key = key;
+  seen.tsc = now;
+  return true;
+}
+
 enum class ArpOutcome { pass, consumed };
 
 // Rate limit and inspection on untrusted ports, reports for the control side, and the
@@ -279,11 +294,16 @@ ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const u
   // Senders worth the control side's attention: unknown ones (to learn), learned ones (to
   // refresh), and any that disagree with the table (a conflict, on a trusted port).
   if (f.has_sender) {
-    bool worth = !sender_found || (sender_word >> kSourceShift) == kSourceLearned;
-    if (!worth) {
+    bool disagrees = false;
+    if (sender_found) {
       uint8_t owner[6];
       unpack_mac(sender_word, owner);
-      worth = !mac_equal(owner, arp + arp_field::sha);
+      disagrees = !mac_equal(owner, arp + arp_field::sha);
+    }
+    bool worth = !sender_found || disagrees || (sender_word >> kSourceShift) == kSourceLearned;
+    if (worth && !disagrees && !sender_due(ctx, f.vlan, arp, sender_found, now)) {
+      tally.count(Counter::sender_reports_skipped);
+      worth = false;
     }
     if (worth) {
       // A host that is not reported now is on its next ARP: bounded control-side work

@@ -60,6 +60,15 @@ struct TokenBucket {
   }
 };
 
+// Senders this worker reported lately, so that a busy host is reported about once a second
+// (a refresh) rather than on every ARP: the control side's work then follows the number of
+// hosts, not their ARP rate. Direct-mapped; a collision only costs an extra report.
+struct SenderSeen {
+  uint64_t key = ~uint64_t(0);  // vlan << 32 | ip_be; never a real key
+  uint64_t tsc = 0;
+};
+constexpr uint32_t kSenderSeenSlots = 4096;
+
 // Everything the loop touches, owned by one worker: l3fwd's per-lcore struct habit. The TX
 // staging arrays live here rather than on the stack because a burst can fan out to every port.
 struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
@@ -91,6 +100,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   ArpEvent events[kRxBurst];
   uint16_t event_count = 0;
   Backlog backlog[kMaxPorts];
+  SenderSeen sender_seen[kSenderSeenSlots];
 };
 
 // rte_eal_remote_launch entry point; `arg` is a WorkerContext*.

@@ -25,6 +25,7 @@ export const COUNTER_NAMES = [
   "arp_events",
   "arp_events_lost",
   "arp_events_suppressed",
+  "sender_reports_skipped",
   "probe_replies",
   "injected",
 ] as const;
@@ -95,6 +96,7 @@ export const COUNTER_HELP: Record<CounterName, string> = {
   arp_events: "ARP senders, probe replies and violations reported to the control side",
   arp_events_lost: "ARP reports lost to a full event ring",
   arp_events_suppressed: "Sender and violation reports held back by the per-worker report rate limits",
+  sender_reports_skipped: "Sender reports not sent because the same sender was reported moments ago (1 s for a refresh, 100 ms for an unknown sender)",
   probe_replies: "Replies to microarp's own ARP probes, consumed after reporting",
   injected: "Frames the control side sent out through a worker (probes, gratuitous ARP)",
 };
