@@ -22,6 +22,20 @@ describe('start-up errors', () => {
     }
   });
 
+  it('too little memory for the ports: exit 1, naming the memory and the keys to change', async () => {
+    const dir = new TempDir();
+    try {
+      const file = dir.file('c.yaml');
+      const ports = [0, 1, 2, 3].map((i) => `  - {name: p${i}, device: "net_null${i}"}`).join('\n');
+      writeFileSync(file, `state_dir: off\nmemory_mb: 64\ntable: {capacity: 1024}\nports:\n${ports}\n`);
+      const r = await runCli(['run', '--config', file]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /not enough DPDK memory for \d+ mbufs \(about \d+ MiB for 4 port\(s\).*raise memory_mb, use hugepages, or lower rx_descriptors\/tx_descriptors \[MEMPOOL\]/);
+    } finally {
+      dir.remove();
+    }
+  });
+
   it('a table that cannot hold the config bindings is refused before anything starts', async () => {
     const dir = new TempDir();
     try {

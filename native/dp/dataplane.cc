@@ -72,9 +72,16 @@ Status Dataplane::init(const DataplaneConfig& config) {
                                   RTE_MBUF_DEFAULT_BUF_SIZE, socket);
   if (pool_ == nullptr) {
     eal_cleanup();
-    return Status::error("MEMPOOL", "cannot allocate " + std::to_string(nmbufs) +
-                                        " mbufs: " + rte_strerror(rte_errno) +
-                                        " (give EAL more memory with -m)");
+    // What the operator can change: memory (memory_mb, or hugepages), or what needs the
+    // mbufs (ports x workers x (descriptors + backlog)).
+    const uint64_t mib = (uint64_t(nmbufs) * (RTE_MBUF_DEFAULT_BUF_SIZE + sizeof(rte_mbuf)) >> 20) + 1;
+    return Status::error("MEMPOOL", "not enough DPDK memory for " + std::to_string(nmbufs) +
+                                        " mbufs (about " + std::to_string(mib) + " MiB for " +
+                                        std::to_string(config.ports.size()) +
+                                        " port(s): every queue's descriptors plus a backlog of " +
+                                        std::to_string(kBacklog) +
+                                        " frames per port and worker): raise memory_mb, use "
+                                        "hugepages, or lower rx_descriptors/tx_descriptors");
   }
 
   status = open_ports(config.ports, static_cast<uint16_t>(lcores.size()),
