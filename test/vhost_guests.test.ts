@@ -244,12 +244,15 @@ describe('VMs on vhost-user ports (virtio-user guests)', () => {
     try {
       await sleep(1000);
       switched = Date.now();
-      await source.kill(); // the source stops for good at the end of a migration
-      await destination.start(); // RARPs from the destination, then it runs
+      // As QEMU does it: the source VM stops (its vhost-user connection stays until the source
+      // QEMU exits, after the migration), the destination runs and announces itself.
+      source.pause();
+      await destination.start(); // RARPs from the destination, then it answers pings
       await sleep(2000);
     } finally {
       ping.kill('SIGINT');
       await pingExited;
+      await source.kill(); // the source QEMU exits
       await destination.stop();
     }
     const replies = [...out.matchAll(/^\[(\d+\.\d+)\].*icmp_seq=(\d+)/gm)].map((m) => ({ t: Number(m[1]) * 1000, seq: Number(m[2]) }));

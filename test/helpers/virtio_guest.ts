@@ -91,6 +91,11 @@ export class VirtioGuest {
     }
   }
 
+  /** Stops forwarding but stays connected: a VM paused at the end of a live migration. */
+  pause(): void {
+    this.command('stop');
+  }
+
   /** Stops the guest (as a VM that is shut down or has migrated away) and reads what it got. */
   async stop(): Promise<GuestResult> {
     if (this.child && this.child.exitCode === null) {
