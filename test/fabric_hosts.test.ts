@@ -3,13 +3,13 @@
 // Linux bridge in a namespace of their own, the "physical network", where the test captures
 // what crosses it.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient, readResponse } from '../src/api/client';
 import { TempDir, runCli } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
 import { Wire } from './helpers/wire';
+import { outageAround, startPing } from './helpers/ping';
 import { capture } from './helpers/capture';
 import { startEtcdCluster, type EtcdCluster } from './helpers/etcd';
 import { join } from 'node:path';
@@ -126,11 +126,9 @@ describe('fabric of two hosts through etcd', () => {
     garp(movingOnA, '10.60.0.50');
     await waitFor('B to learn the moving VM', async () => (await binding(1, '10.60.0.50'))?.host === 'hv-a');
     assert.equal(vmA.exec('ping', ['-c', '1', '-W', '1', '10.60.0.50']).status, 0);
-    const child = spawn('ip', ['netns', 'exec', vmA.ns, 'ping', '-D', '-i', '0.01', '-W', '1', '10.60.0.50'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const exited = new Promise((r) => child.once('exit', r));
+    const ping = startPing(vmA, '10.60.0.50');
     let down = 0;
+    let pinged: Awaited<ReturnType<typeof ping.stop>> | undefined;
     try {
       await sleep(1000);
       down = Date.now();
@@ -140,14 +138,11 @@ describe('fabric of two hosts through etcd', () => {
       await waitFor('the fabric to follow the move', async () => (await binding(0, '10.60.0.50'))?.host === 'hv-b', 5000);
       await sleep(1500);
     } finally {
-      child.kill('SIGINT');
-      await exited;
+      pinged = await ping.stop();
     }
-    const replies = [...out.matchAll(/^\[(\d+\.\d+)\].*icmp_seq=(\d+)/gm)].map((m) => ({ t: Number(m[1]) * 1000, seq: Number(m[2]) }));
-    const before = replies.filter((r) => r.t < down).at(-1);
-    const afterMove = replies.find((r) => r.t >= down + 1);
-    assert.ok(before && afterMove, `replies before and after the move:\n${out.slice(-600)}`);
-    const gap = afterMove.t - before.t;
+    const { replies, output } = pinged!;
+    const gap = outageAround(replies, down);
+    assert.ok(gap !== undefined, `replies before and after the move:\n${output.slice(-600)}`);
     t.diagnostic(`cross-host migration: last reply from A to first from B ${gap.toFixed(1)} ms; ${replies.length} replies`);
     assert.ok(gap < 1000, `no replies for ${gap.toFixed(0)} ms`);
     const onA = await binding(0, '10.60.0.50');

@@ -9,8 +9,8 @@ import { arpFrame, decodeArp, etherFrame, rarpFrame } from './helpers/frames';
 import { TempDir, runCli } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 import { VirtioGuest } from './helpers/virtio_guest';
+import { outageAround, startPing } from './helpers/ping';
 import { NetnsPeer } from './helpers/netns';
-import { spawn } from 'node:child_process';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const hex = (n: number): string => n.toString(16).padStart(2, '0');
@@ -236,11 +236,9 @@ describe('VMs on vhost-user ports (virtio-user guests)', () => {
     assert.equal(pinger.exec('ping', ['-c', '1', '-W', '2', '10.10.0.60']).status, 0, 'the VM answers before the migration');
     // The destination is up and waiting (QEMU's -incoming) before the switch-over.
     const destination = await guest('mig-dst', sockets.b, { mac, mode: 'icmpecho', frames: [rarpFrame(mac), rarpFrame(mac), rarpFrame(mac)] });
-    const ping = spawn('ip', ['netns', 'exec', pinger.ns, 'ping', '-D', '-i', '0.01', '-W', '1', '10.10.0.60'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    ping.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    const pingExited = new Promise((r) => ping.once('exit', r));
+    const ping = startPing(pinger, '10.10.0.60');
     let switched = 0;
+    let pinged: Awaited<ReturnType<typeof ping.stop>> | undefined;
     try {
       await sleep(1000);
       switched = Date.now();
@@ -250,16 +248,13 @@ describe('VMs on vhost-user ports (virtio-user guests)', () => {
       await destination.start(); // RARPs from the destination, then it answers pings
       await sleep(2000);
     } finally {
-      ping.kill('SIGINT');
-      await pingExited;
+      pinged = await ping.stop();
       await source.kill(); // the source QEMU exits
       await destination.stop();
     }
-    const replies = [...out.matchAll(/^\[(\d+\.\d+)\].*icmp_seq=(\d+)/gm)].map((m) => ({ t: Number(m[1]) * 1000, seq: Number(m[2]) }));
-    const before = replies.filter((r) => r.t < switched).at(-1);
-    const afterMove = replies.find((r) => r.t >= switched);
-    assert.ok(before && afterMove, `replies before and after the switch-over:\n${out.slice(-500)}`);
-    const gap = afterMove.t - before.t;
+    const { replies, output } = pinged!;
+    const gap = outageAround(replies, switched);
+    assert.ok(gap !== undefined, `replies before and after the switch-over:\n${output.slice(-500)}`);
     t.diagnostic(`vhost-user live migration: last reply from vm-a to first from vm-b ${gap.toFixed(1)} ms (${replies.length} replies)`);
     assert.ok(gap < 1000, `no replies for ${gap.toFixed(0)} ms`);
     assert.equal(((await api.call('GET', '/v1/bindings/10.10.0.60?vlan=10')).body as { port?: string }).port, 'vm-b');
