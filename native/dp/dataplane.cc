@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "eal.h"
+#include "prefault.h"
 
 namespace microarp {
 namespace {
@@ -29,6 +30,9 @@ int on_link_change(uint16_t port_id, rte_eth_event_type, void* arg, void*) {
   rte_eth_link link = {};
   rte_eth_link_get_nowait(port_id, &link);
   const bool up = link.link_status == RTE_ETH_LINK_UP;
+  // A guest that just connected: map its memory before "up" is reported, so that a guest
+  // waiting for the link finds the port draining at full rate from its first frame.
+  if (up) prefault_guest_memory(port_id);
   if (port.link_up.exchange(up) != up) (up ? port.link_ups : port.link_downs).fetch_add(1);
   return 0;
 }
@@ -180,6 +184,9 @@ Status Dataplane::init(const DataplaneConfig& config) {
     ctx->running = &running_;
     workers_.push_back(std::move(ctx));
   }
+  // Everything the workers will touch is allocated: map it now rather than a page per fault
+  // under the first bursts.
+  prefault_dpdk_memory();
   initialised_ = true;
   return Status::success();
 }

@@ -41,12 +41,14 @@ struct PortView {
   bool responder_on;
 };
 
+constexpr unsigned kTxRetries = 8;
+
 void stage_tx(WorkerContext& ctx, uint16_t port_index, rte_mbuf* m) {
   ctx.tx_pkts[port_index][ctx.tx_count[port_index]++] = m;
 }
 
 // Sends every staged frame. Frames a full queue refuses are freed and counted: the loop never
-// waits for a queue. Returns how many left.
+// waits for a queue that makes no progress. Returns how many left.
 uint16_t flush_tx(WorkerContext& ctx, uint16_t port_index, BurstTally& tally) {
   const uint16_t count = ctx.tx_count[port_index];
   if (count == 0) return 0;
@@ -54,8 +56,17 @@ uint16_t flush_tx(WorkerContext& ctx, uint16_t port_index, BurstTally& tally) {
   uint32_t lengths[kRxBurst];
   for (uint16_t i = 0; i < count; i++) lengths[i] = rte_pktmbuf_pkt_len(pkts[i]);
 
-  const uint16_t sent = rte_eth_tx_burst(ctx.ports[port_index].port_id,
-                                         static_cast<uint16_t>(ctx.index), pkts, count);
+  // A queue that takes part of a burst is being emptied (a guest draining its RX ring, a NIC
+  // completing descriptors): offer it the rest a few times, as OVS does for vhost-user, and
+  // give up as soon as it takes nothing, so a stalled peer never holds the worker.
+  const uint16_t port_id = ctx.ports[port_index].port_id;
+  const uint16_t queue = static_cast<uint16_t>(ctx.index);
+  uint16_t sent = rte_eth_tx_burst(port_id, queue, pkts, count);
+  for (unsigned retry = 0; sent < count && retry < kTxRetries; retry++) {
+    const uint16_t more = rte_eth_tx_burst(port_id, queue, pkts + sent, count - sent);
+    if (more == 0) break;
+    sent += more;
+  }
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < sent; i++) bytes += lengths[i];
   tally.count(Counter::tx_packets, sent);

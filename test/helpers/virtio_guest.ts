@@ -56,9 +56,12 @@ export class VirtioGuest {
     const virtio = [`net_virtio_user0,path=${this.socket},queues=1`, this.options.mac ? `mac=${this.options.mac}` : '', this.options.server ? 'server=1' : '']
       .filter(Boolean)
       .join(',');
+    // taskset: EAL puts its control threads (interrupts, telemetry) on the CPUs it was given
+    // minus its lcores' ones, which would be microarp's worker CPU; a VM's threads stay off it.
     this.child = spawn(
-      'dpdk-testpmd',
+      'taskset',
       [
+        '-c', String(GUEST_CPU), 'dpdk-testpmd',
         '--lcores', `0@${GUEST_CPU},1@${GUEST_CPU}`, '--no-huge', '-m', '256', '--no-pci', '--file-prefix', this.prefix,
         '--log-level', 'lib.eal:warning', '--vdev', virtio, '--vdev', `net_pcap0,rx_pcap=${this.rx},tx_pcap=${this.tx}`,
         '--', '-i', '--forward-mode=io', '--no-flush-rx', '--total-num-mbufs', '8192', '--nb-cores', '1',

@@ -1,0 +1,22 @@
+// Memory the workers touch, mapped in ahead of them: a page fault in a polling worker is a
+// trip through the kernel (~1-10 us on this kind of machine), long enough for a guest's TX ring
+// or a NIC's RX ring to overflow when it happens once per new page under a burst.
+#pragma once
+
+#include <cstdint>
+
+namespace microarp {
+
+// Without hugepages (--no-huge), EAL's memory is anonymous and mapped lazily: the first lookup
+// in each page of a table's buckets, or the first use of each page of the mbuf pool, faults.
+// Maps all of it now, on the calling (control) thread. Returns the bytes populated (0 with
+// hugepages, which EAL maps at start).
+uint64_t prefault_dpdk_memory();
+
+// When port_id is a vhost-user port with a connected guest, maps every page of the guest's
+// memory into this process now, on the calling (control) thread: the vhost library maps it
+// lazily, so the pages the guest's first frames and the replies' buffers live in would fault
+// in the worker. Returns the bytes populated, 0 for other ports.
+uint64_t prefault_guest_memory(uint16_t port_id);
+
+}  // namespace microarp
