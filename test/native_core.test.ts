@@ -1,5 +1,5 @@
-// Runs the pure C++ unit tests (test/native/core_tests.cc, built by CMake) and reports each of
-// their TAP lines as a test of its own.
+// Runs the C++ unit tests (test/native/*.cc, built by CMake) and reports each of their TAP lines
+// as a test of its own.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -7,26 +7,32 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { REPO } from './helpers/daemon';
 
-const binary = join(REPO, 'build', 'core_tests');
+const SUITES = [
+  { binary: 'core_tests', title: 'native core (C++ unit tests on byte arrays)', atLeast: 20 },
+  { binary: 'flat_table_tests', title: 'FlatTable, the lock-free table (C++ unit tests, readers racing a writer)', atLeast: 4 },
+];
 
-describe('native core (C++ unit tests on byte arrays)', () => {
-  assert.ok(existsSync(binary), `${binary} is missing: run bash scripts/setup.sh`);
-  const run = spawnSync(binary, { encoding: 'utf8' });
-  const lines = run.stdout.split('\n');
-  const plan = /^1\.\.(\d+)$/m.exec(run.stdout);
+for (const suite of SUITES) {
+  describe(suite.title, () => {
+    const binary = join(REPO, 'build', suite.binary);
+    assert.ok(existsSync(binary), `${binary} is missing: run bash scripts/setup.sh`);
+    const run = spawnSync(binary, { encoding: 'utf8' });
+    const lines = run.stdout.split('\n');
+    const plan = /^1\.\.(\d+)$/m.exec(run.stdout);
 
-  it('ran every planned case', () => {
-    assert.ok(plan, `no TAP plan in:\n${run.stdout}\n${run.stderr}`);
-    const results = lines.filter((l) => /^(not )?ok \d+/.test(l));
-    assert.equal(results.length, Number(plan[1]));
-    assert.ok(results.length >= 20);
-  });
+    it('ran every planned case', () => {
+      assert.ok(plan, `no TAP plan in:\n${run.stdout}\n${run.stderr}`);
+      const results = lines.filter((l) => /^(not )?ok \d+/.test(l));
+      assert.equal(results.length, Number(plan[1]));
+      assert.ok(results.length >= suite.atLeast);
+    });
 
-  lines.forEach((line, i) => {
-    const m = /^(not ok|ok) \d+ - (.*)$/.exec(line);
-    if (!m) return;
-    it(m[2]!, () => {
-      assert.equal(m[1], 'ok', lines[i + 1]?.trim());
+    lines.forEach((line, i) => {
+      const m = /^(not ok|ok) \d+ - (.*)$/.exec(line);
+      if (!m) return;
+      it(m[2]!, () => {
+        assert.equal(m[1], 'ok', lines[i + 1]?.trim());
+      });
     });
   });
-});
+}

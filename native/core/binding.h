@@ -1,4 +1,4 @@
-// What the binding table stores: keys and values small enough to live inside rte_hash itself.
+// What the binding table stores: an 8-byte key word and an 8-byte value word per binding.
 #pragma once
 
 #include <cstddef>
@@ -9,21 +9,10 @@ namespace microarp {
 
 constexpr uint16_t kMaxVlanId = 4094;
 
-// (VLAN, IPv4) in 8 bytes. The IP stays in network byte order as it sits in the frame, so the
-// hot path builds a key with one load; `reserved` must be zero or lookups miss.
-struct BindingKey {
-  uint32_t ip_be;
-  uint16_t vlan;
-  uint16_t reserved;
-};
-static_assert(sizeof(BindingKey) == 8, "BindingKey is hashed as 8 raw bytes");
-
-inline BindingKey make_binding_key(uint16_t vlan, uint32_t ip_be) {
-  BindingKey key;
-  key.ip_be = ip_be;
-  key.vlan = vlan;
-  key.reserved = 0;
-  return key;
+// (VLAN, IPv4) as one 44-bit word: the IP in network byte order as it sits in the frame (so
+// the hot path builds a key with one load) in bits 0-31, the VLAN in bits 32-43.
+inline uint64_t binding_key(uint16_t vlan, uint32_t ip_be) {
+  return uint64_t(ip_be) | (uint64_t(vlan) << 32);
 }
 
 // A MAC packed in the low 48 bits of the table's 8-byte data word, first octet lowest, so that
@@ -36,15 +25,6 @@ inline uint64_t pack_mac(const uint8_t mac[6]) {
 }
 
 inline void unpack_mac(uint64_t word, uint8_t mac[6]) { std::memcpy(mac, &word, 6); }
-
-// rte_hash's key comparison for 8-byte keys (BindingKey, FdbKey): one load each instead of
-// the generic memcmp rte_hash falls back to for key sizes it has no routine for.
-inline int equal_8_bytes(const void* a, const void* b, size_t) {
-  uint64_t x, y;
-  std::memcpy(&x, a, 8);
-  std::memcpy(&y, b, 8);
-  return x != y;
-}
 
 // Six bytes compared as a 4-byte and a 2-byte load: cheaper on the hot path than memcmp.
 inline bool mac_equal(const uint8_t* a, const uint8_t* b) {

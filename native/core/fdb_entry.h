@@ -1,5 +1,5 @@
-// Forwarding database keys and entries: (VLAN, MAC) -> port, small enough for rte_hash's key
-// and 8-byte data word.
+// Forwarding database keys and entries: (VLAN, MAC) -> port, an 8-byte key word and an
+// 8-byte value word.
 #pragma once
 
 #include <cstdint>
@@ -7,18 +7,23 @@
 
 namespace microarp {
 
-struct FdbKey {
-  uint8_t mac[6];
-  uint16_t vlan;
-};
-static_assert(sizeof(FdbKey) == 8, "FdbKey is hashed as 8 raw bytes");
-
-inline FdbKey make_fdb_key(uint16_t vlan, const uint8_t mac[6]) {
-  FdbKey key;
-  std::memcpy(key.mac, mac, 6);
-  key.vlan = vlan;
-  return key;
+// (VLAN, MAC) as one 60-bit word: the MAC's six octets in frame order in bits 0-47 (one
+// 8-byte load from the frame and a mask), the VLAN in bits 48-59.
+inline uint64_t fdb_key(uint16_t vlan, const uint8_t mac[6]) {
+  uint64_t word = 0;
+  std::memcpy(&word, mac, 6);
+  return word | (uint64_t(vlan) << 48);
 }
+
+// The same from a MAC followed by at least two more readable bytes (a frame's addresses).
+inline uint64_t fdb_key_in_frame(uint16_t vlan, const uint8_t* mac) {
+  uint64_t word;
+  std::memcpy(&word, mac, 8);
+  return (word & 0xFFFFFFFFFFFFull) | (uint64_t(vlan) << 48);
+}
+
+inline uint16_t fdb_key_vlan(uint64_t key) { return static_cast<uint16_t>(key >> 48); }
+inline void fdb_key_mac(uint64_t key, uint8_t mac[6]) { std::memcpy(mac, &key, 6); }
 
 // The data word: port index in bits 0-15, static flag in bit 16, the aging epoch (seconds, as
 // the writer counts them) in bits 32-47. The writer replaces the whole word atomically.

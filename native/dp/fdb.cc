@@ -1,6 +1,5 @@
 #include "fdb.h"
 
-#include <rte_errno.h>
 
 #include <string>
 
@@ -12,33 +11,14 @@ constexpr uint32_t kEventRingSize = 16384;
 constexpr unsigned kLearnBurst = 64;
 constexpr uint64_t kTickMs = 1000;
 
-void* as_data(uint64_t word) { return reinterpret_cast<void*>(static_cast<uintptr_t>(word)); }
-
 }  // namespace
 
 Status Fdb::create(uint32_t capacity, uint32_t aging_seconds, rte_rcu_qsbr* qsbr,
                    uint32_t workers, int socket_id) {
   capacity_ = capacity;
   aging_seconds_ = aging_seconds;
-  rte_hash_parameters params = {};
-  params.name = "microarp_fdb";
-  params.entries = capacity + capacity / 4 + 64;  // headroom for slots in their grace period
-  params.key_len = sizeof(FdbKey);
-  params.socket_id = socket_id;
-  params.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
-  hash_ = rte_hash_create(&params);
-  if (hash_ != nullptr) rte_hash_set_cmp_func(hash_, equal_8_bytes);
-  if (hash_ == nullptr) {
-    return Status::error("FDB_CREATE", std::string("cannot create the forwarding database: ") +
-                                           rte_strerror(rte_errno));
-  }
-  rte_hash_rcu_config rcu = {};
-  rcu.v = qsbr;
-  rcu.mode = RTE_HASH_QSBR_MODE_DQ;
-  if (rte_hash_rcu_qsbr_add(hash_, &rcu) != 0) {
-    destroy();
-    return Status::error("FDB_CREATE", "cannot attach RCU to the forwarding database");
-  }
+  Status status = table_.create("microarp_fdb", capacity, qsbr, socket_id);
+  if (!status.ok()) return Status::error("FDB_CREATE", status.message + " (fdb.capacity)");
   for (uint32_t w = 0; w < workers; w++) {
     const std::string name = "microarp_learn" + std::to_string(w);
     rte_ring* ring = rte_ring_create_elem(name.c_str(), sizeof(LearnRecord), kLearnRingSize,
@@ -59,21 +39,11 @@ Status Fdb::create(uint32_t capacity, uint32_t aging_seconds, rte_rcu_qsbr* qsbr
 }
 
 void Fdb::destroy() {
-  if (hash_ != nullptr) rte_hash_free(hash_);
-  hash_ = nullptr;
+  table_.destroy();
   for (rte_ring* r : learn_rings_) rte_ring_free(r);
   learn_rings_.clear();
   rte_ring_free(events_);
   events_ = nullptr;
-}
-
-uint64_t Fdb::lookup_bulk(const FdbKey* keys[], uint32_t n, uint64_t words[]) const {
-  uint64_t hits = 0;
-  void* data[RTE_HASH_LOOKUP_BULK_MAX];
-  if (rte_hash_lookup_bulk_data(hash_, reinterpret_cast<const void**>(keys), n, &hits, data) <= 0)
-    return 0;
-  for (uint32_t i = 0; i < n; i++) words[i] = reinterpret_cast<uintptr_t>(data[i]);
-  return hits;
 }
 
 void Fdb::bump(uint64_t FdbCounters::*field, uint64_t n) {
@@ -92,41 +62,40 @@ FdbCounters Fdb::counters() const {
   return c;
 }
 
-void Fdb::emit(FdbEventType type, const FdbKey& key, uint16_t port, uint16_t old_port) {
+void Fdb::emit(FdbEventType type, uint64_t key, uint16_t port, uint16_t old_port) {
   FdbEvent e = {};
   e.type = type;
-  e.vlan = key.vlan;
+  e.vlan = fdb_key_vlan(key);
   e.port = port;
   e.old_port = old_port;
-  std::memcpy(e.mac, key.mac, 6);
+  fdb_key_mac(key, e.mac);
   if (rte_ring_sp_enqueue_elem(events_, &e, sizeof e) != 0) bump(&FdbCounters::events_lost);
 }
 
 void Fdb::learn(const LearnRecord& r) {
-  const FdbKey key = make_fdb_key(r.vlan, r.mac);
+  const uint64_t key = fdb_key(r.vlan, r.mac);
   const uint16_t epoch = current_epoch();
-  void* data = nullptr;
-  if (rte_hash_lookup_data(hash_, &key, &data) >= 0) {
-    FdbEntry entry = unpack_fdb_entry(reinterpret_cast<uintptr_t>(data));
+  uint64_t word;
+  if (table_.lookup(key, &word)) {
+    FdbEntry entry = unpack_fdb_entry(word);
     if (entry.is_static) return;  // configured entries do not move
     const uint16_t old_port = entry.port;
     entry.epoch = epoch;
     entry.port = r.port;
-    rte_hash_add_key_data(hash_, &key, as_data(pack_fdb_entry(entry)));
+    table_.put(key, pack_fdb_entry(entry));
     if (old_port != r.port) {
+      changed();
       bump(&FdbCounters::moved);
       emit(FdbEventType::moved, key, r.port, old_port);
     }
     return;
   }
-  if (counters_.entries >= capacity_) {
+  if (counters_.entries >= capacity_ ||
+      table_.put(key, pack_fdb_entry({r.port, false, epoch})) != FlatTable::Put::added) {
     bump(&FdbCounters::overflow);
     return;
   }
-  if (rte_hash_add_key_data(hash_, &key, as_data(pack_fdb_entry({r.port, false, epoch}))) < 0) {
-    bump(&FdbCounters::overflow);
-    return;
-  }
+  changed();
   bump(&FdbCounters::entries);
   bump(&FdbCounters::learned);
   emit(FdbEventType::learned, key, r.port, r.port);
@@ -134,23 +103,20 @@ void Fdb::learn(const LearnRecord& r) {
 
 void Fdb::age() {
   const uint16_t now = current_epoch();
-  std::vector<FdbKey> expired;
-  const void* key;
-  void* data;
-  uint32_t next = 0;
-  while (rte_hash_iterate(hash_, &key, &data, &next) >= 0) {
-    const FdbEntry entry = unpack_fdb_entry(reinterpret_cast<uintptr_t>(data));
+  std::vector<uint64_t> expired;
+  table_.for_each([&](uint64_t key, uint64_t word) {
+    const FdbEntry entry = unpack_fdb_entry(word);
     if (!entry.is_static && static_cast<uint16_t>(now - entry.epoch) > aging_seconds_)
-      expired.push_back(*static_cast<const FdbKey*>(key));
-  }
-  for (const FdbKey& k : expired) {
-    void* old = nullptr;
-    rte_hash_lookup_data(hash_, &k, &old);
-    if (rte_hash_del_key(hash_, &k) >= 0) {
+      expired.push_back(key);
+  });
+  for (const uint64_t key : expired) {
+    uint64_t old;
+    if (table_.remove(key, &old)) {
+      changed();
       __atomic_store_n(&counters_.entries, counters_.entries - 1, __ATOMIC_RELAXED);
       bump(&FdbCounters::aged);
-      const uint16_t port = unpack_fdb_entry(reinterpret_cast<uintptr_t>(old)).port;
-      emit(FdbEventType::aged, k, port, port);
+      const uint16_t port = unpack_fdb_entry(old).port;
+      emit(FdbEventType::aged, key, port, port);
     }
   }
 }
@@ -173,26 +139,32 @@ void Fdb::service(uint64_t now_ms) {
 }
 
 void Fdb::apply_static(const UpdateRecord& record) {
-  const FdbKey key = make_fdb_key(record.vlan, record.mac);
+  const uint64_t key = fdb_key(record.vlan, record.mac);
   UpdateResult& result = *record.result;
-  void* old = nullptr;
-  const bool exists = rte_hash_lookup_data(hash_, &key, &old) >= 0;
   if (record.op == UpdateOp::fdb_remove) {
-    if (exists && rte_hash_del_key(hash_, &key) >= 0) {
+    uint64_t old;
+    if (table_.remove(key, &old)) {
+      changed();
       __atomic_store_n(&counters_.entries, counters_.entries - 1, __ATOMIC_RELAXED);
       result.removed++;
-      emit(FdbEventType::removed, key, unpack_fdb_entry(reinterpret_cast<uintptr_t>(old)).port, 0);
+      emit(FdbEventType::removed, key, unpack_fdb_entry(old).port, 0);
     } else {
       result.missing++;
     }
     return;
   }
   const uint16_t port = static_cast<uint16_t>(record.ip_be);
+  uint64_t old;
+  const bool exists = table_.lookup(key, &old);
   if (!exists && counters_.entries >= capacity_) {
     result.table_full++;
     return;
   }
-  rte_hash_add_key_data(hash_, &key, as_data(pack_fdb_entry({port, true, current_epoch()})));
+  if (table_.put(key, pack_fdb_entry({port, true, current_epoch()})) == FlatTable::Put::full) {
+    result.table_full++;
+    return;
+  }
+  changed();
   if (exists) {
     result.replaced++;
   } else {

@@ -1,9 +1,9 @@
 #include "worker.h"
 
-#include <rte_ethdev.h>
-#include <rte_hash.h>
-
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
+
+#include <utility>
 
 #include "../core/arp_inspection.h"
 #include "../core/frame.h"
@@ -12,7 +12,7 @@
 namespace microarp {
 namespace {
 
-static_assert(kRxBurst <= RTE_HASH_LOOKUP_BULK_MAX, "one bulk lookup per RX burst");
+static_assert(kRxBurst <= 64, "one bulk lookup per RX burst (hits are a 64-bit mask)");
 
 // What pass 1 learns about a frame, for pass 2 to act on.
 struct FrameInfo {
@@ -25,6 +25,25 @@ struct FrameInfo {
   uint8_t src_slot;   // index into the source FDB lookup, for unicast sources
   uint8_t sender_slot;  // index into the sender binding lookup, for ARP with a sender IP
   bool has_sender;
+  // The worker's memory of this source (unicast sources): `cached` when it held, and the
+  // lookups were skipped; otherwise `source` is filled once the frame has been handled.
+  bool cached;
+  SourceCache::Entry* source;
+  uint64_t source_key;
+  uint32_t sender_ip_be;  // 0 when the frame has no ARP sender (or one the cache does not keep)
+};
+
+// A burst between its two stages: its frames, what stage 1 learnt about each, and the keys it
+// prefetched.
+struct Burst {
+  uint16_t n = 0;
+  uint16_t ingress = 0;
+  bool responder_on = false;
+  TablesSeen seen = {};
+  rte_mbuf* pkts[kRxBurst];
+  FrameInfo info[kRxBurst];
+  uint64_t bind_keys[kRxBurst], sender_keys[kRxBurst], dst_keys[kRxBurst], src_keys[kRxBurst];
+  uint32_t n_bind = 0, n_dst = 0, n_src = 0, n_sender = 0;
 };
 
 constexpr uint64_t kSourceShift = 48;
@@ -38,7 +57,6 @@ bool is_arp(FrameClass cls) {
 // Port state read once per burst: the control side may flip it at any time.
 struct PortView {
   bool up[kMaxPorts];
-  bool responder_on;
 };
 
 constexpr unsigned kTxRetries = 8;
@@ -264,9 +282,11 @@ enum class ArpOutcome { pass, consumed };
 
 // Rate limit and inspection on untrusted ports, reports for the control side, and the
 // consumption of replies to microarp's own probes. Consumes `m` when it returns consumed.
+// `report_held` is set when a sender worth reporting was not, for lack of report budget: the
+// source cache then must not remember the frame as handled.
 ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const uint8_t* frame,
                       const FrameInfo& f, bool sender_found, uint64_t sender_word, uint64_t now,
-                      BurstTally& tally) {
+                      bool* report_held, BurstTally& tally) {
   const PortRuntime& in = ctx.ports[ingress];
   Violation v = Violation::none;
   if (!in.trusted) {
@@ -312,7 +332,9 @@ ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const u
       disagrees = !mac_equal(owner, arp + arp_field::sha);
     }
     bool worth = !sender_found || disagrees || (sender_word >> kSourceShift) == kSourceLearned;
-    if (worth && !disagrees && !sender_due(ctx, f.vlan, arp, sender_found, now)) {
+    // A source the worker's cache holds was reported (or needed no report) this second, and
+    // neither table has changed since: nothing new to say about it.
+    if (worth && !disagrees && (f.cached || !sender_due(ctx, f.vlan, arp, sender_found, now))) {
       tally.count(Counter::sender_reports_skipped);
       worth = false;
     }
@@ -323,6 +345,7 @@ ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const u
         report(ctx, ArpEventKind::sender, Violation::none, false, ingress, frame, f);
       } else {
         tally.count(Counter::arp_events_suppressed);
+        *report_held = true;
       }
     }
   }
@@ -362,37 +385,30 @@ void drain(WorkerContext& ctx, uint16_t port) {
   }
 }
 
-void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
-  PortRuntime& in = ctx.ports[ingress];
+// Stage 1 of a burst: takes up to a burst of the port's backlog, classifies each frame, and
+// computes and prefetches the table keys the burst needs. Stage 2 (finish_burst) runs after the
+// next burst's stage 1, so the buckets have a whole burst's time to arrive.
+void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& tally) {
+  const PortRuntime& in = ctx.ports[ingress];
   Backlog& backlog = ctx.backlog[ingress];
   const uint16_t n = static_cast<uint16_t>(RTE_MIN(backlog.size(), uint32_t(kRxBurst)));
+  b.n = n;
+  b.ingress = ingress;
   if (n == 0) return;
-  rte_mbuf* pkts[kRxBurst];
-  for (uint16_t i = 0; i < n; i++) pkts[i] = backlog.slot[(backlog.head + i) & (kBacklog - 1)];
+  for (uint16_t i = 0; i < n; i++) b.pkts[i] = backlog.slot[(backlog.head + i) & (kBacklog - 1)];
   backlog.head += n;
   tally.count(Counter::rx_packets, n);
+  b.responder_on = in.responder_on.load(std::memory_order_relaxed);
+  // The tables' state this burst is answered from: read before any lookup, so that an entry
+  // cached from this burst's lookups is never newer than the generation it is filed under.
+  b.seen = TablesSeen{ctx.table->generation(), ctx.fdb->generation(), ctx.fdb->current_epoch()};
 
-  PortView view;
-  for (uint16_t q = 0; q < ctx.port_count; q++)
-    view.up[q] = ctx.ports[q].admin_up.load(std::memory_order_relaxed);
-  view.responder_on = in.responder_on.load(std::memory_order_relaxed);
-  if (!view.up[ingress]) {
-    rte_pktmbuf_free_bulk(pkts, n);
-    tally.drop(DropReason::port_down, n);
-    return;
-  }
-
-  // Pass 1: classify, admit into a VLAN, and gather keys for three bulk lookups.
-  FrameInfo info[kRxBurst];
-  BindingKey bind_keys[kRxBurst];
-  FdbKey dst_keys[kRxBurst], src_keys[kRxBurst];
-  BindingKey sender_keys[kRxBurst];
-  const BindingKey* sender_ptrs[kRxBurst];
-  const BindingKey* bind_ptrs[kRxBurst];
-  const FdbKey* dst_ptrs[kRxBurst];
-  const FdbKey* src_ptrs[kRxBurst];
-  uint32_t n_bind = 0, n_dst = 0, n_src = 0, n_sender = 0;
+  // Pass 1: classify, admit into a VLAN, and gather keys for the bulk lookups, prefetching each
+  // key's bucket as soon as it is known: they arrive while the rest of the burst is classified.
+  FrameInfo* info = b.info;
+  rte_mbuf** pkts = b.pkts;
   uint64_t rx_bytes = 0;
+  uint32_t n_bind = 0, n_dst = 0, n_src = 0, n_sender = 0, n_cached = 0;
   for (uint16_t i = 0; i < n; i++) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (uint16_t i = 0; i < n; i++) {
     FrameInfo& f = info[i];
@@ -408,48 +424,81 @@ void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
     f.dst_unicast = is_unicast_mac(frame);
     f.src_unicast = is_unicast_mac(frame + 6);
     if (f.dst_unicast) {
-      dst_keys[n_dst] = make_fdb_key(vlan, frame);
-      dst_ptrs[n_dst] = &dst_keys[n_dst];
+      b.dst_keys[n_dst] = fdb_key_in_frame(vlan, frame);
+      ctx.fdb->prefetch(b.dst_keys[n_dst]);
       f.dst_slot = static_cast<uint8_t>(n_dst++);
     }
-    if (f.src_unicast) {
-      src_keys[n_src] = make_fdb_key(vlan, frame + 6);
-      src_ptrs[n_src] = &src_keys[n_src];
-      f.src_slot = static_cast<uint8_t>(n_src++);
-    }
     f.has_sender = false;
+    f.sender_ip_be = 0;
+    const uint8_t* arp = frame + f.parsed.arp_offset;
     if (is_arp(f.parsed.cls)) {
-      const uint32_t spa = load_be32_raw(frame + f.parsed.arp_offset + arp_field::spa);
-      if (spa != 0) {
-        f.has_sender = true;
-        sender_keys[n_sender] = make_binding_key(vlan, spa);
-        sender_ptrs[n_sender] = &sender_keys[n_sender];
-        f.sender_slot = static_cast<uint8_t>(n_sender++);
+      const uint32_t spa = load_be32_raw(arp + arp_field::spa);
+      f.has_sender = spa != 0;
+      // The cache keeps senders that speak for their own frame's source MAC; the others (an
+      // inspection matter) are looked up every time.
+      if (f.has_sender && mac_equal(arp + arp_field::sha, frame + 6)) f.sender_ip_be = spa;
+    }
+    f.cached = false;
+    if (f.src_unicast) {
+      f.source_key = fdb_key_in_frame(vlan, frame + 6);
+      f.source = &ctx.sources.slot(f.source_key, f.sender_ip_be);
+      f.cached = (f.sender_ip_be != 0 || !f.has_sender) &&
+                 SourceCache::holds(*f.source, f.source_key, f.sender_ip_be, ingress, b.seen);
+      if (f.cached) {
+        n_cached++;
+      } else {
+        b.src_keys[n_src] = f.source_key;
+        ctx.fdb->prefetch(b.src_keys[n_src]);
+        f.src_slot = static_cast<uint8_t>(n_src++);
       }
     }
-    if (view.responder_on && is_request(f.parsed.cls)) {
-      bind_keys[n_bind] =
-          make_binding_key(vlan, load_be32_raw(frame + f.parsed.arp_offset + arp_field::tpa));
-      bind_ptrs[n_bind] = &bind_keys[n_bind];
+    if (f.has_sender && !f.cached) {
+      b.sender_keys[n_sender] = binding_key(vlan, load_be32_raw(arp + arp_field::spa));
+      ctx.table->prefetch(b.sender_keys[n_sender]);
+      f.sender_slot = static_cast<uint8_t>(n_sender++);
+    }
+    if (b.responder_on && is_request(f.parsed.cls)) {
+      b.bind_keys[n_bind] =
+          binding_key(vlan, load_be32_raw(frame + f.parsed.arp_offset + arp_field::tpa));
+      ctx.table->prefetch(b.bind_keys[n_bind]);
       f.bind_slot = static_cast<uint8_t>(n_bind++);
     }
   }
   tally.count(Counter::rx_bytes, rx_bytes);
+  tally.count(Counter::sources_cached, n_cached);
+  b.n_bind = n_bind;
+  b.n_dst = n_dst;
+  b.n_src = n_src;
+  b.n_sender = n_sender;
+}
 
-  uint64_t macs[kRxBurst], dst_words[kRxBurst], src_words[kRxBurst];
-  const uint64_t bind_hits = n_bind ? ctx.table->lookup_bulk(bind_ptrs, n_bind, macs) : 0;
-  const uint64_t dst_hits = n_dst ? ctx.fdb->lookup_bulk(dst_ptrs, n_dst, dst_words) : 0;
-  const uint64_t src_hits = n_src ? ctx.fdb->lookup_bulk(src_ptrs, n_src, src_words) : 0;
-  uint64_t sender_words[kRxBurst];
+// Stage 2: looks the burst's keys up and answers, forwards, floods or drops each frame.
+void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
+  const uint16_t ingress = b.ingress;
+  PortView view;
+  for (uint16_t q = 0; q < ctx.port_count; q++)
+    view.up[q] = ctx.ports[q].admin_up.load(std::memory_order_relaxed);
+  if (!view.up[ingress]) {
+    rte_pktmbuf_free_bulk(const_cast<rte_mbuf**>(b.pkts), b.n);
+    tally.drop(DropReason::port_down, b.n);
+    return;
+  }
+
+
+  uint64_t macs[kRxBurst], dst_words[kRxBurst], src_words[kRxBurst], sender_words[kRxBurst];
+  const uint64_t bind_hits = b.n_bind ? ctx.table->lookup_bulk(b.bind_keys, b.n_bind, macs) : 0;
+  const uint64_t dst_hits = b.n_dst ? ctx.fdb->lookup_bulk(b.dst_keys, b.n_dst, dst_words) : 0;
+  const uint64_t src_hits = b.n_src ? ctx.fdb->lookup_bulk(b.src_keys, b.n_src, src_words) : 0;
   const uint64_t sender_hits =
-      n_sender ? ctx.table->lookup_bulk(sender_ptrs, n_sender, sender_words) : 0;
-  const uint16_t epoch = ctx.fdb->current_epoch();
+      b.n_sender ? ctx.table->lookup_bulk(b.sender_keys, b.n_sender, sender_words) : 0;
+  const TablesSeen& seen = b.seen;
+  const uint16_t epoch = seen.fdb_epoch;
   const uint64_t now = rte_rdtsc();
 
   // Pass 2: in arrival order, learn, then answer, forward, flood or drop each frame.
-  for (uint16_t i = 0; i < n; i++) {
-    rte_mbuf* m = pkts[i];
-    const FrameInfo& f = info[i];
+  for (uint16_t i = 0; i < b.n; i++) {
+    rte_mbuf* m = b.pkts[i];
+    const FrameInfo& f = b.info[i];
     if (f.parsed.cls == FrameClass::malformed) {
       rte_pktmbuf_free(m);
       tally.drop(f.parsed.drop);
@@ -461,19 +510,32 @@ void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
       continue;
     }
     const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
-    if (is_arp(f.parsed.cls)) {
-      const bool sender_found = f.has_sender && ((sender_hits >> f.sender_slot) & 1);
-      const uint64_t sender_word = sender_found ? sender_words[f.sender_slot] : 0;
-      if (handle_arp(ctx, ingress, m, frame, f, sender_found, sender_word, now, tally) ==
-          ArpOutcome::consumed)
-        continue;
+    bool sender_found = false;
+    uint64_t sender_word = 0;
+    if (f.cached) {
+      sender_found = f.source->sender_found;
+      sender_word = f.source->sender_word;
+    } else if (f.has_sender && ((sender_hits >> f.sender_slot) & 1)) {
+      sender_found = true;
+      sender_word = sender_words[f.sender_slot];
     }
-    if (f.src_unicast) {
+    bool report_held = false;
+    if (is_arp(f.parsed.cls) &&
+        handle_arp(ctx, ingress, m, frame, f, sender_found, sender_word, now, &report_held,
+                   tally) == ArpOutcome::consumed)
+      continue;
+    if (f.src_unicast && !f.cached) {
       maybe_learn(ctx, ingress, frame, f, (src_hits >> f.src_slot) & 1, src_words[f.src_slot],
                   epoch);
+      // The source is now known to need nothing more from the FDB this second, the sender is
+      // what the table said and has been reported if it had to be: until either table changes,
+      // repeats skip both lookups and the report check.
+      if ((f.sender_ip_be != 0 || !f.has_sender) && !report_held)
+        SourceCache::fill(*f.source, f.source_key, f.sender_ip_be, ingress, seen, sender_found,
+                          sender_word);
     }
 
-    if (view.responder_on && is_request(f.parsed.cls)) {
+    if (b.responder_on && is_request(f.parsed.cls)) {
       const bool found = (bind_hits >> f.bind_slot) & 1;
       switch (decide_request(frame, f.parsed.arp_offset, found, macs[f.bind_slot])) {
         case RequestVerdict::answer:
@@ -532,16 +594,27 @@ void process_burst(WorkerContext& ctx, uint16_t ingress, BurstTally& tally) {
 int worker_main(void* arg) {
   WorkerContext& ctx = *static_cast<WorkerContext*>(arg);
   BurstTally tally;
+  // Two bursts in flight: while one is being prepared (its buckets prefetched), the one
+  // prepared before it, from this port or the previous one, is finished.
+  Burst bursts[2];
+  Burst* staged = &bursts[0];
+  Burst* fresh = &bursts[1];
   ctx.table->register_reader(ctx.index);
   while (ctx.running->load(std::memory_order_relaxed)) {
     for (uint16_t p = 0; p < ctx.port_count; p++) drain(ctx, p);
-    for (uint16_t p = 0; p < ctx.port_count; p++) process_burst(ctx, p, tally);
+    for (uint16_t p = 0; p < ctx.port_count; p++) {
+      prepare_burst(ctx, p, *fresh, tally);
+      if (staged->n > 0) finish_burst(ctx, *staged, tally);
+      std::swap(staged, fresh);
+    }
     if (ctx.serves_injection) send_injected(ctx, tally);
     tally.flush_into(*ctx.stats);
-    // No table or FDB reference survives past this point: deleted slots may now be reclaimed.
+    // No table or FDB reference survives past this point (the staged burst holds keys, not
+    // slots): deleted slots may now be reclaimed.
     ctx.table->quiescent(ctx.index);
   }
   // Frames still waiting when the workers stop go back to the pool: none leak.
+  if (staged->n > 0) rte_pktmbuf_free_bulk(staged->pkts, staged->n);
   for (uint16_t p = 0; p < ctx.port_count; p++) {
     Backlog& b = ctx.backlog[p];
     for (; b.head != b.tail; b.head++) rte_pktmbuf_free(b.slot[b.head & (kBacklog - 1)]);

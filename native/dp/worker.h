@@ -12,6 +12,7 @@
 #include "../core/fdb_entry.h"
 #include "binding_table.h"
 #include "fdb.h"
+#include "source_cache.h"
 #include "lcore_stats.h"
 #include "port_runtime.h"
 #include "ports.h"
@@ -101,6 +102,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   uint16_t event_count = 0;
   Backlog backlog[kMaxPorts];
   SenderSeen sender_seen[kSenderSeenSlots];
+  SourceCache sources;
 };
 
 // rte_eal_remote_launch entry point; `arg` is a WorkerContext*.

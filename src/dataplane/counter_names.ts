@@ -26,6 +26,7 @@ export const COUNTER_NAMES = [
   "arp_events_lost",
   "arp_events_suppressed",
   "sender_reports_skipped",
+  "sources_cached",
   "probe_replies",
   "injected",
 ] as const;
@@ -97,6 +98,7 @@ export const COUNTER_HELP: Record<CounterName, string> = {
   arp_events_lost: "ARP reports lost to a full event ring",
   arp_events_suppressed: "Sender and violation reports held back by the per-worker report rate limits",
   sender_reports_skipped: "Sender reports not sent because the same sender was reported moments ago (1 s for a refresh, 100 ms for an unknown sender)",
+  sources_cached: "Frames whose source checks (the sender's binding, the source MAC in the FDB) the worker answered from its cache of recent sources instead of two table lookups",
   probe_replies: "Replies to microarp's own ARP probes, consumed after reporting",
   injected: "Frames the control side sent out through a worker (probes, gratuitous ARP)",
 };

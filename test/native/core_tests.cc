@@ -1,5 +1,4 @@
 // Unit tests of the pure core (classification, verdicts, reply rewrite) on byte arrays.
-// Prints TAP; test/native_core.test.ts turns each line into a node:test case.
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -10,34 +9,12 @@
 #include "counters.h"
 #include "fdb_entry.h"
 #include "frame.h"
+#include "tap.h"
 #include "vlan_policy.h"
 
 using namespace microarp;
 
 namespace {
-
-struct Case {
-  const char* name;
-  std::function<void()> body;
-};
-std::vector<Case>& cases() {
-  static std::vector<Case> all;
-  return all;
-}
-struct Register {
-  Register(const char* name, std::function<void()> body) { cases().push_back({name, body}); }
-};
-std::string g_failure;
-
-#define TEST(id, name) \
-  void id();           \
-  Register reg_##id(name, id); \
-  void id()
-#define CHECK(cond)                                                              \
-  do {                                                                           \
-    if (!(cond) && g_failure.empty())                                            \
-      g_failure = std::string(__FILE__ ":") + std::to_string(__LINE__) + ": " #cond; \
-  } while (0)
 
 const uint8_t kRequesterMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 const uint8_t kOwnerMac[6] = {0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee};
@@ -390,18 +367,4 @@ TEST(fdb_words, "fdb: entries survive the data word; unicast test") {
 
 }  // namespace
 
-int main() {
-  int failed = 0;
-  std::printf("TAP version 13\n1..%zu\n", cases().size());
-  for (size_t i = 0; i < cases().size(); i++) {
-    g_failure.clear();
-    cases()[i].body();
-    if (g_failure.empty()) {
-      std::printf("ok %zu - %s\n", i + 1, cases()[i].name);
-    } else {
-      failed++;
-      std::printf("not ok %zu - %s\n  # %s\n", i + 1, cases()[i].name, g_failure.c_str());
-    }
-  }
-  return failed ? 1 : 0;
-}
+int main() { return tap::run_all(); }
