@@ -42,11 +42,22 @@ export function benchConfig(device: string, memoryMb: number, capacity: number):
 }
 
 /**
+ * The hugetlbfs mount both contenders use when the benchmark runs on hugepages (set by
+ * replies.ts --hugepages for its children): its own mount, since a DPDK primary deletes the
+ * unlocked hugepage files of whatever directory it uses.
+ */
+export const HUGE_DIR_ENV = 'MICROARP_BENCH_HUGE_DIR';
+
+/**
  * microarp's own EAL argv (program name first): main lcore floating over every CPU, worker
- * lcore 1 pinned to CPU 1, --no-huge -m <memoryMb>, --no-pci, the vdev, a unique prefix.
+ * lcore 1 pinned to CPU 1, --no-huge -m <memoryMb> (or hugepages from HUGE_DIR_ENV's mount),
+ * --no-pci, the vdev, a unique prefix.
  */
 export function benchEalArgs(config: Config, filePrefix: string): string[] {
-  return buildEalArgs(config, { filePrefix, freeHugeMb: 0, cpuCount: cpus().length });
+  const hugeDir = process.env[HUGE_DIR_ENV];
+  if (!hugeDir) return buildEalArgs(config, { filePrefix, freeHugeMb: 0, cpuCount: cpus().length });
+  const onHugepages: Config = { ...config, hugepages: 'on', eal: [...config.eal, '--huge-dir', hugeDir] };
+  return buildEalArgs(onHugepages, { filePrefix, freeHugeMb: config.memoryMb, cpuCount: cpus().length });
 }
 
 /** Where EAL keeps its runtime files for `prefix` (what a crashed run leaves behind). */

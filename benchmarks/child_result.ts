@@ -17,6 +17,8 @@ export interface ChildResult {
   /** Frames received but not answered in the window: every request is answerable, so 0. */
   unanswered: number;
   txFull: number;
+  /** Share of the frames whose source checks came from the worker's cache of recent sources. */
+  sourcesCached: number;
   /** CPUs busy during the window (1 = the worker alone). */
   cpusBusy: number;
   /** From EAL init to workers running with the table loaded. */

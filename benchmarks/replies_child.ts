@@ -82,6 +82,7 @@ async function main(): Promise<void> {
     portTxPerSec: rate((s) => s.ports[0]!.tx),
     unanswered: delta((s) => s.totals.rx_packets - s.totals.replies_sent),
     txFull: delta((s) => s.drops.tx_full),
+    sourcesCached: delta((s) => s.totals.sources_cached) / Math.max(1, delta((s) => s.totals.rx_packets)),
     cpusBusy: cpusBusy(c0, c1),
     loadSeconds,
   };

@@ -38,16 +38,16 @@ function random(seed: number): () => number {
 
 /**
  * `count` broadcast ARP requests of 60 bytes (the 64-byte wire frame without its FCS, which
- * pcap files do not carry), each from a different requester, each for a bound address drawn
- * uniformly from the `size` bindings, so every request is answered and the lookups spread over
- * the whole table.
+ * pcap files do not carry) from `senders` requesters in turn (one per frame by default), each
+ * for a bound address drawn uniformly from the `size` bindings, so every request is answered
+ * and the lookups spread over the whole table.
  */
-export function requestFrames(size: number, count: number, seed = 1): Buffer[] {
+export function requestFrames(size: number, count: number, senders = count, seed = 1): Buffer[] {
   const next = random(seed);
   return Array.from({ length: count }, (_, i) =>
     arpFrame({
-      sha: formatMac(octets(0x00, i + 1)),
-      spa: formatIPv4(FIRST_SENDER_IP + (i % (1 << 20))),
+      sha: formatMac(octets(0x00, (i % senders) + 1)),
+      spa: formatIPv4(FIRST_SENDER_IP + ((i % senders) % (1 << 20))),
       tpa: formatIPv4(binding(next() % size).ip),
       padTo: 60,
     }),

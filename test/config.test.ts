@@ -119,7 +119,10 @@ bindings:
     assert.ok(!args.includes('--no-huge'));
     assert.deepEqual(args.slice(args.indexOf('-a'), args.indexOf('-a') + 2), ['-a', '0000:01:00.0']);
     assert.deepEqual(args.slice(-4), ['--file-prefix', 'mine', '-m', '1024']);
-    assert.equal(freeHugepageMb('HugePages_Free:     512\nHugepagesize:       2048 kB\n'), 1024);
+    const meminfo = 'HugePages_Free:     512\nHugepagesize:       2048 kB\n';
+    assert.equal(freeHugepageMb(meminfo, 'nodev /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n'), 1024);
+    // Reserved but not mounted: EAL could not use them, 'auto' must not pick them.
+    assert.equal(freeHugepageMb(meminfo, 'proc /proc proc rw 0 0\n'), 0);
   });
 
   it('`microarp run` with a bad config exits 2, lists every problem and starts nothing', async () => {

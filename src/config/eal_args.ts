@@ -16,14 +16,21 @@ function hasFlag(args: string[], flags: string[]): boolean {
   return args.some((a) => flags.some((f) => a === f || a.startsWith(`${f}=`) || (f.length === 2 && a.startsWith(f) && !a.startsWith('--'))));
 }
 
-/** Free hugepage memory in MiB, from /proc/meminfo (0 if it cannot be read). */
-export function freeHugepageMb(meminfo?: string): number {
+/**
+ * Free hugepage memory in MiB that EAL can use: the free pages of the default size from
+ * /proc/meminfo, or 0 if it cannot be read or no hugetlbfs is mounted (pages reserved but not
+ * mounted make EAL fail at start, so 'hugepages: auto' must not count them).
+ */
+export function freeHugepageMb(meminfo?: string, mounts?: string): number {
   let text = meminfo;
+  let mounted = mounts;
   try {
     text ??= readFileSync('/proc/meminfo', 'utf8');
+    mounted ??= readFileSync('/proc/mounts', 'utf8');
   } catch {
     return 0;
   }
+  if (!/^\S+ \S+ hugetlbfs /m.test(mounted)) return 0;
   const free = /^HugePages_Free:\s+(\d+)/m.exec(text);
   const size = /^Hugepagesize:\s+(\d+) kB/m.exec(text);
   return free && size ? (Number(free[1]) * Number(size[1])) / 1024 : 0;
