@@ -120,6 +120,7 @@ Status Dataplane::init(const DataplaneConfig& config) {
     runtime_[p].admin_up.store(config.ports[p].admin_up);
     runtime_[p].responder_on.store(config.ports[p].responder_on);
     runtime_[p].trusted = config.ports[p].trusted;
+    runtime_[p].drain_greedily = is_vhost_port(ports_[p].port_id);
     runtime_[p].inspection = config.ports[p].inspection;
     runtime_[p].arp_rate_pps = config.ports[p].arp_rate_pps;
     runtime_[p].arp_burst = config.ports[p].arp_burst;

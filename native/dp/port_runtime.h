@@ -19,6 +19,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) PortRuntime {
   std::atomic<bool> admin_up{true};        // down: frames in and out are dropped
   std::atomic<bool> responder_on{true};    // off: ARP requests are switched like any frame
   bool trusted = false;                    // fixed at start: no ARP inspection
+  bool drain_greedily = false;             // fixed at start: vhost-user (see drain())
   InspectionPolicy inspection;             // fixed at start
   uint32_t arp_rate_pps = 0;               // 0: no ARP rate limit
   uint32_t arp_burst = 0;

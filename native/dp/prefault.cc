@@ -43,13 +43,13 @@ int populate_segment_run(const rte_memseg_list* list, const rte_memseg* segment,
   return 0;
 }
 
+}  // namespace
+
 bool is_vhost_port(uint16_t port_id) {
   rte_eth_dev_info info = {};
   if (rte_eth_dev_info_get(port_id, &info) != 0 || info.driver_name == nullptr) return false;
   return std::strcmp(info.driver_name, "net_vhost") == 0;
 }
-
-}  // namespace
 
 uint64_t prefault_dpdk_memory() {
   if (rte_eal_has_hugepages()) return 0;

@@ -19,4 +19,7 @@ uint64_t prefault_dpdk_memory();
 // in the worker. Returns the bytes populated, 0 for other ports.
 uint64_t prefault_guest_memory(uint16_t port_id);
 
+// Whether port_id is a vhost-user port (driver net_vhost).
+bool is_vhost_port(uint16_t port_id);
+
 }  // namespace microarp

@@ -25,10 +25,11 @@ struct FrameInfo {
   uint8_t src_slot;   // index into the source FDB lookup, for unicast sources
   uint8_t sender_slot;  // index into the sender binding lookup, for ARP with a sender IP
   bool has_sender;
-  // The worker's memory of this source (unicast sources): `cached` when it held, and the
-  // lookups were skipped; otherwise `source` is filled once the frame has been handled.
+  // The worker's memory of this source (unicast sources): `source` is the entry that held
+  // (`cached`, and the lookups were skipped); otherwise the source is remembered once the frame
+  // has been handled.
   bool cached;
-  SourceCache::Entry* source;
+  const SourceCache::Entry* source;
   uint64_t source_key;
   uint32_t sender_ip_be;  // 0 when the frame has no ARP sender (or one the cache does not keep)
 };
@@ -371,8 +372,10 @@ void send_injected(WorkerContext& ctx, BurstTally& tally) {
   }
 }
 
-// Takes what the port has into its backlog, a burst at a time, until the port is dry or the
-// backlog full: dequeueing costs a fraction of processing, so this keeps up with any sender.
+// Takes a burst of what the port has into its backlog; on a port that drains greedily (a guest's
+// small vhost-user ring), more bursts, until the port is dry or the backlog full: dequeueing
+// costs a fraction of processing, so a guest's burst is taken off its ring at once. Other
+// ports keep the backlog short, so that frames are processed while still in the core's cache.
 void drain(WorkerContext& ctx, uint16_t port) {
   Backlog& b = ctx.backlog[port];
   const uint16_t port_id = ctx.ports[port].port_id;
@@ -381,7 +384,7 @@ void drain(WorkerContext& ctx, uint16_t port) {
     const uint16_t n = rte_eth_rx_burst(port_id, static_cast<uint16_t>(ctx.index), pkts, kRxBurst);
     for (uint16_t i = 0; i < n; i++) b.slot[(b.tail + i) & (kBacklog - 1)] = pkts[i];
     b.tail += n;
-    if (n < kRxBurst) break;
+    if (n < kRxBurst || !ctx.ports[port].drain_greedily) break;
   }
 }
 
@@ -441,9 +444,10 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
     f.cached = false;
     if (f.src_unicast) {
       f.source_key = fdb_key_in_frame(vlan, frame + 6);
-      f.source = &ctx.sources.slot(f.source_key, f.sender_ip_be);
-      f.cached = (f.sender_ip_be != 0 || !f.has_sender) &&
-                 SourceCache::holds(*f.source, f.source_key, f.sender_ip_be, ingress, b.seen);
+      f.source = (f.sender_ip_be != 0 || !f.has_sender)
+                     ? ctx.sources.find(f.source_key, f.sender_ip_be, ingress, b.seen)
+                     : nullptr;
+      f.cached = f.source != nullptr;
       if (f.cached) {
         n_cached++;
       } else {
@@ -531,8 +535,8 @@ void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
       // what the table said and has been reported if it had to be: until either table changes,
       // repeats skip both lookups and the report check.
       if ((f.sender_ip_be != 0 || !f.has_sender) && !report_held)
-        SourceCache::fill(*f.source, f.source_key, f.sender_ip_be, ingress, seen, sender_found,
-                          sender_word);
+        ctx.sources.remember(f.source_key, f.sender_ip_be, ingress, seen, sender_found,
+                             sender_word);
     }
 
     if (b.responder_on && is_request(f.parsed.cls)) {
