@@ -191,4 +191,16 @@ describe('responder on net_pcap', () => {
     assert.equal(result.final!.counters.replies_sent, 500);
     assert.equal(result.final!.counters.requests_unbound, 0);
   });
+
+  it("reports where each worker's time goes: busy and idle cycles, and cycles per frame", async () => {
+    const frames = Array.from({ length: 300 }, () => arpFrame({ sha: REQUESTER, spa: '10.0.0.1', tpa: '10.0.0.7' }));
+    const { result } = await replay([frames]);
+    const lcore = result.final!.lcores[0] as unknown as Record<string, number>;
+    // The replay takes a few milliseconds; the rest of the run the worker polls an empty port.
+    assert.ok(lcore.busy_cycles! > 0, `busy cycles: ${lcore.busy_cycles}`);
+    assert.ok(lcore.idle_cycles! > lcore.busy_cycles!, `idle ${lcore.idle_cycles} vs busy ${lcore.busy_cycles}`);
+    assert.ok(lcore.busy_share! > 0 && lcore.busy_share! < 0.5, `busy share: ${lcore.busy_share}`);
+    assert.equal(lcore.rx_packets, 300);
+    assert.equal(lcore.cycles_per_frame, Math.round(lcore.busy_cycles! / 300));
+  });
 });

@@ -1,5 +1,6 @@
 // The two faces of a counters snapshot: a human block (like dpdk-testpmd's) and an NDJSON line.
 import type { Snapshot } from '../dataplane/dataplane';
+import { workerLoad } from '../dataplane/worker_load';
 
 export function statsJson(s: Snapshot, final: boolean): string {
   return JSON.stringify(snapshotObject(s, final));
@@ -23,7 +24,7 @@ export function snapshotObject(s: Snapshot, final: boolean): Record<string, unkn
       rx_nombuf: p.rxNoMbuf,
       link: p.link,
     })),
-    lcores: s.lcores.map((l) => ({ lcore: l.lcore, ...l.counters, drops: l.drops, violations: l.violations })),
+    lcores: s.lcores.map((l) => ({ lcore: l.lcore, ...l.counters, ...workerLoad(l.counters), drops: l.drops, violations: l.violations })),
     counters: s.totals,
     drops: s.drops,
     violations: s.violations,
@@ -43,10 +44,13 @@ export function statsText(s: Snapshot, final: boolean): string {
   for (const l of s.lcores) {
     const c = l.counters;
     const drops = Object.entries(l.drops).filter(([, n]) => n > 0).map(([r, n]) => `${r}=${n}`);
+    const load = workerLoad(c);
     lines.push(
       `lcore ${l.lcore}: rx ${c.rx_packets} tx ${c.tx_packets} arp-requests ${c.arp_requests} ` +
         `replies ${c.replies_sent} unbound ${c.requests_unbound} flooded ${c.flooded} ` +
-        `drops ${drops.length ? drops.join(' ') : 0}`,
+        `drops ${drops.length ? drops.join(' ') : 0} ` +
+        `busy ${load.busy_share === null ? '-' : `${(load.busy_share * 100).toFixed(1)}%`} ` +
+        `cycles/frame ${load.cycles_per_frame ?? '-'}`,
     );
   }
   lines.push(`table: ${s.table.bindings} bindings of ${s.table.capacity}`);

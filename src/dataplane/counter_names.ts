@@ -27,6 +27,8 @@ export const COUNTER_NAMES = [
   "arp_events_suppressed",
   "sender_reports_skipped",
   "sources_cached",
+  "busy_cycles",
+  "idle_cycles",
   "probe_replies",
   "injected",
 ] as const;
@@ -99,6 +101,8 @@ export const COUNTER_HELP: Record<CounterName, string> = {
   arp_events_suppressed: "Sender and violation reports held back by the per-worker report rate limits",
   sender_reports_skipped: "Sender reports not sent because the same sender was reported moments ago (1 s for a refresh, 100 ms for an unknown sender)",
   sources_cached: "Frames whose source checks (the sender's binding, the source MAC in the FDB) the worker answered from its cache of recent sources instead of two table lookups",
+  busy_cycles: "TSC cycles the worker spent in loop passes that handled frames",
+  idle_cycles: "TSC cycles the worker spent in loop passes that found nothing to do",
   probe_replies: "Replies to microarp's own ARP probes, consumed after reporting",
   injected: "Frames the control side sent out through a worker (probes, gratuitous ARP)",
 };

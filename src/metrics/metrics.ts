@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { HostPort } from '../config/config';
 import type { Snapshot } from '../dataplane/dataplane';
 import { COUNTER_HELP, COUNTER_NAMES, DROP_REASONS, VIOLATION_REASONS } from '../dataplane/counter_names';
+import { workerLoad } from '../dataplane/worker_load';
 import type { LearnerStats } from '../learning/learner';
 
 export interface MetricsSource {
@@ -70,6 +71,19 @@ export class Metrics {
         },
       });
     }
+    new Gauge({
+      name: 'microarp_worker_cycles_per_frame',
+      help: 'TSC cycles a worker spent per frame received, since start (rate(microarp_busy_cycles_total) / rate(microarp_rx_packets_total) for an interval), per worker lcore',
+      labelNames: ['lcore'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of snap().lcores) {
+          const perFrame = workerLoad(l.counters).cycles_per_frame;
+          if (perFrame !== null) this.set({ lcore: String(l.lcore) }, perFrame);
+        }
+      },
+    });
     new Counter({
       name: 'microarp_dropped_frames_total',
       help: 'Frames freed instead of sent, per worker lcore and reason',
