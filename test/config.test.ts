@@ -26,7 +26,10 @@ describe('config', () => {
     assert.equal(c.unknown, 'flood');
     assert.equal(c.table.capacity, 1 << 20);
     assert.equal(c.memoryMb, 512);
+    assert.equal(c.mbufs, 0); // sized from ports, workers and descriptors
     assert.deepEqual(c.bindings, []);
+    assert.equal(parseConfigText(`${PORTS}\nmbufs: 65536\n`, 't').mbufs, 65536);
+    assert.equal(parseConfigText(`${PORTS}\nmbufs: auto\n`, 't').mbufs, 0);
   });
 
   it('parses bindings, VLANs and accepts JSON', () => {
@@ -50,6 +53,7 @@ describe('config', () => {
     const found = issues(`
 workers: 0
 unknown: maybe
+mbufs: 100
 colour: blue
 table: { capacity: -1 }
 ports:
@@ -67,6 +71,7 @@ bindings:
     const expect = [
       /^workers: must be an integer from 1 to 64/,
       /^unknown: must be one of flood \| drop/,
+      /^mbufs: must be an integer from 1024/,
       /^colour: unknown key/,
       /^table\.capacity: must be an integer/,
       /^ports\[1\]\.name: duplicate port name 'p0' \(also ports\[0\]\)/,

@@ -3,6 +3,7 @@
 #include <rte_ethdev.h>
 
 #include <cstring>
+#include <string>
 
 namespace microarp {
 namespace {
@@ -10,6 +11,15 @@ namespace {
 Status port_error(const PortSpec& spec, const char* what, int rc) {
   return Status::error("PORT_SETUP", "port '" + spec.name + "' (" + spec.device + "): " + what +
                                          ": " + rte_strerror(rc < 0 ? -rc : rc));
+}
+
+// Queue setup and start are where a driver finds the pool too small for it (net_pcap's
+// infinite_rx keeps the whole file in mbufs, a NIC fills its RX ring): say which key sizes it.
+Status pool_error(const PortSpec& spec, const char* what, int rc, const rte_mempool* pool) {
+  Status status = port_error(spec, what, rc);
+  status.message += " (the driver's messages above say why; if it needs more mbufs than the "
+                    "pool's " + std::to_string(pool->size) + ", raise 'mbufs')";
+  return status;
 }
 
 Status open_one(const PortSpec& spec, uint16_t queues, uint16_t rx_descriptors,
@@ -37,6 +47,15 @@ Status open_one(const PortSpec& spec, uint16_t queues, uint16_t rx_descriptors,
   }
 
   rte_eth_conf conf = {};
+  // Several workers read one queue each: a NIC spreads frames over them by RSS. Addresses and
+  // ports hash IP traffic; ARP has no IP header, so it is hashed on its L2 payload where the
+  // NIC can (i40e, ice), and lands on one queue otherwise. Vdevs that spread by themselves
+  // (one rx_pcap per queue, af_packet's fanout) have no RSS to configure.
+  const uint64_t wanted_rss = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP | RTE_ETH_RSS_L2_PAYLOAD;
+  if (queues > 1 && (info.flow_type_rss_offloads & wanted_rss) != 0) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & wanted_rss;
+  }
   rc = rte_eth_dev_configure(port_id, queues, queues, &conf);
   if (rc != 0) return port_error(spec, "configure failed", rc);
 
@@ -48,13 +67,13 @@ Status open_one(const PortSpec& spec, uint16_t queues, uint16_t rx_descriptors,
   const int socket = rte_eth_dev_socket_id(port_id);
   for (uint16_t q = 0; q < queues; q++) {
     rc = rte_eth_rx_queue_setup(port_id, q, nb_rxd, socket, nullptr, pool);
-    if (rc != 0) return port_error(spec, "RX queue setup failed", rc);
+    if (rc != 0) return pool_error(spec, "RX queue setup failed", rc, pool);
     rc = rte_eth_tx_queue_setup(port_id, q, nb_txd, socket, nullptr);
     if (rc != 0) return port_error(spec, "TX queue setup failed", rc);
   }
 
   rc = rte_eth_dev_start(port_id);
-  if (rc != 0) return port_error(spec, "start failed", rc);
+  if (rc != 0) return pool_error(spec, "start failed", rc, pool);
   // A responder must see requests for every MAC; drivers without the knob (pcap) already do.
   rte_eth_promiscuous_enable(port_id);
   return Status::success();

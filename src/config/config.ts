@@ -67,6 +67,8 @@ export interface Config {
   unknown: 'flood' | 'drop';
   table: { capacity: number; updateRing: number };
   rxDescriptors: number;
+  /** mbufs in the pool; 0: sized from ports, workers and descriptors. */
+  mbufs: number;
   txDescriptors: number;
   bindings: Binding[];
   fdb: { capacity: number; agingSeconds: number; static: StaticFdbEntry[] };
@@ -125,6 +127,7 @@ export const DEFAULTS = {
   tableCapacity: 1 << 20,
   updateRing: 65536,
   rxDescriptors: 1024,
+  mbufs: 0,
   txDescriptors: 1024,
   arpRate: { pps: 0, burst: 0 },
   learning: { maxPerPort: 1024, maxPerVlan: 65536, agingSeconds: 600, probeBeforeSeconds: 30, probeMac: '02:6d:61:72:70:00' },

@@ -13,7 +13,7 @@ export interface ConfigIssue {
 
 const TOP_KEYS = [
   'eal', 'workers', 'memory_mb', 'hugepages', 'ports', 'unknown', 'table',
-  'rx_descriptors', 'tx_descriptors', 'bindings', 'api', 'metrics', 'telemetry', 'pdump',
+  'rx_descriptors', 'tx_descriptors', 'mbufs', 'bindings', 'api', 'metrics', 'telemetry', 'pdump',
   'log_level', 'fdb', 'enforce', 'learning', 'migration', 'state_dir', 'state_sync', 'fabric',
 ];
 const FABRIC_KEYS = ['host', 'etcd'];
@@ -498,6 +498,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
     },
     rxDescriptors: integer(raw.rx_descriptors, 'rx_descriptors', 32, 16384, DEFAULTS.rxDescriptors, c),
     txDescriptors: integer(raw.tx_descriptors, 'tx_descriptors', 32, 16384, DEFAULTS.txDescriptors, c),
+    mbufs: raw.mbufs === 'auto' ? 0 : integer(raw.mbufs, 'mbufs', 1024, 1 << 26, DEFAULTS.mbufs, c),
     bindings: bindings(raw.bindings, c),
     fdb: { capacity: 0, agingSeconds: 0, static: [] },
     enforce: oneOf(raw.enforce, 'enforce', ['enforce', 'observe'] as const, 'enforce', c),

@@ -92,6 +92,7 @@ export class Daemon {
         fdbAgingSeconds: config.fdb.agingSeconds,
         rxDescriptors: config.rxDescriptors,
         txDescriptors: config.txDescriptors,
+        mbufs: config.mbufs,
         tableCapacity: config.table.capacity,
         updateRingSize: config.table.updateRing,
         unknown: config.unknown,
