@@ -15,6 +15,7 @@ import {
   addSummaries,
   emptySummary,
   packUpdates,
+  packUpserts,
   type Binding,
   type BindingKey,
   type BindingSource,
@@ -163,9 +164,15 @@ export class Dataplane {
     return dataplane;
   }
 
-  /** Adds or replaces bindings; resolves when every one is visible to the workers. */
+  /** Adds or replaces bindings (source 'api'); resolves when every one is visible to the workers. */
   upsert(bindings: readonly Binding[]): Promise<UpdateSummary> {
-    return this.apply(bindings.map((b) => ({ op: 'upsert' as const, ...b })));
+    if (this.stopped) return Promise.reject(new DataplaneError('the dataplane is stopped', 'STOPPED'));
+    try {
+      for (const b of bindings) validateBinding(b);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.track(this.inBatches(bindings.length, (from, to) => packUpserts(bindings, 'api', from, to)));
   }
 
   /** Removes bindings; resolves when no worker can answer from them any more. */
@@ -181,18 +188,22 @@ export class Dataplane {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    const run = this.applyInBatches(updates);
+    return this.track(this.inBatches(updates.length, (from, to) => packUpdates(updates, from, to)));
+  }
+
+  /** Keeps `run` until it settles: stop() waits for what is in flight. */
+  private track(run: Promise<UpdateSummary>): Promise<UpdateSummary> {
     this.pending.add(run);
     const forget = (): void => void this.pending.delete(run);
     run.then(forget, forget);
     return run;
   }
 
-  private async applyInBatches(updates: readonly Update[]): Promise<UpdateSummary> {
+  /** Hands `count` updates to the writer BATCH at a time, packing each batch as it goes. */
+  private async inBatches(count: number, pack: (from: number, to: number) => Uint8Array): Promise<UpdateSummary> {
     let summary = emptySummary();
-    for (let i = 0; i < updates.length; i += BATCH) {
-      const packed = packUpdates(updates.slice(i, i + BATCH));
-      summary = addSummaries(summary, await this.addon.applyUpdates(packed));
+    for (let i = 0; i < count; i += BATCH) {
+      summary = addSummaries(summary, await this.addon.applyUpdates(pack(i, Math.min(i + BATCH, count))));
     }
     return summary;
   }
@@ -316,6 +327,10 @@ function validateOptions(o: DataplaneOptions): void {
   positive(o.tableCapacity, 'tableCapacity', 2 ** 31 - 1);
   positive(o.updateRingSize, 'updateRingSize', 2 ** 28);
   if (o.tableCapacity < 1) throw new DataplaneError('tableCapacity must be at least 1', 'INVALID');
+}
+
+function validateBinding(b: Binding): void {
+  validateUpdate({ op: 'upsert', ip: b.ip, vlan: b.vlan, mac: b.mac });
 }
 
 function validateUpdate(u: Update): void {
