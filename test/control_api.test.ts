@@ -205,10 +205,20 @@ describe('control API', () => {
 
     const skipped = await readResponse(await unix.raw('POST', '/v1/bindings/import?skip_bad=true', body));
     assert.equal(skipped.status, 200);
-    assert.deepEqual({ ...(skipped.body as object), errors: undefined }, { lines: 6, imported: 2, added: 2, replaced: 0, unchanged: 0, table_full: 0, rejected: 3, errors: undefined });
+    assert.deepEqual({ ...(skipped.body as object), errors: undefined }, { lines: 6, imported: 2, added: 2, replaced: 0, unchanged: 0, outranked: 0, table_full: 0, rejected: 3, errors: undefined });
     const csv = await readResponse(await unix.raw('POST', '/v1/bindings/import?format=csv', 'ip,mac,vlan\n10.81.1.1,02:81:01:00:00:01,7\n'));
     assert.equal((csv.body as { added: number }).added, 1);
     assert.deepEqual(addr((await unix.call('GET', '/v1/bindings/10.81.1.1?vlan=7')).body), { ip: '10.81.1.1', mac: '02:81:01:00:00:01', vlan: 7 });
+
+    // A row for an address the config binds statically is outranked, not imported; an export
+    // line (with its export-only fields, 'host' among them in a fabric) imports as it is.
+    const mixed = [
+      '{"ip": "10.79.0.7", "mac": "02:79:00:00:00:99"}',
+      '{"ip": "10.81.2.1", "mac": "02:81:02:00:00:01", "source": "api", "port": null, "host": "other-host", "hits": 3}',
+    ].join('\n');
+    const outranked = (await readResponse(await unix.raw('POST', '/v1/bindings/import', mixed))).body as Record<string, number>;
+    assert.deepEqual({ imported: outranked.imported, added: outranked.added, outranked: outranked.outranked }, { imported: 1, added: 1, outranked: 1 });
+    assert.equal(addr((await unix.call('GET', '/v1/bindings/10.79.0.7')).body).mac, '02:79:00:00:00:07', 'the static binding stays');
   });
 
   it('reports counters and ports with link state', async () => {

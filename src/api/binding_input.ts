@@ -34,7 +34,9 @@ export function vlanField(v: unknown, field = 'vlan'): number {
   return n;
 }
 
-const EXPORT_ONLY = new Set(['source', 'port', 'first_seen', 'last_seen', 'moves', 'hits']);
+// Fields `bindings export` writes that an import ignores, so that an export (in a fabric, with
+// each binding's host) can be imported back as it is.
+const EXPORT_ONLY = new Set(['source', 'port', 'first_seen', 'last_seen', 'moves', 'hits', 'host']);
 
 export interface BindingInput {
   ip: number;

@@ -245,7 +245,7 @@ export const handlers = {
         errors: parsed.bad,
       });
     }
-    const totals = { added: 0, replaced: 0, unchanged: 0, table_full: 0 };
+    const totals = { added: 0, replaced: 0, unchanged: 0, outranked: 0, table_full: 0 };
     const batches = function* (): Generator<WriteOp[]> {
       for (let start = 0; start < parsed.count; start += IMPORT_CHUNK) {
         const end = Math.min(parsed.count, start + IMPORT_CHUNK);
@@ -260,9 +260,12 @@ export const handlers = {
       totals.added += counts.added;
       totals.replaced += counts.replaced;
       totals.unchanged += counts.unchanged;
+      totals.outranked += counts.outranked;
       totals.table_full += counts.table_full;
     }
-    const summary = { lines: parsed.lines, imported: parsed.count - totals.table_full, ...totals, rejected: parsed.badCount, errors: parsed.bad };
+    // A row a static (config) binding outranks is not imported: the table keeps the static one.
+    const imported = parsed.count - totals.table_full - totals.outranked;
+    const summary = { lines: parsed.lines, imported, ...totals, rejected: parsed.badCount, errors: parsed.bad };
     ctx.audit(r.who, 'bindings.import', { lines: parsed.lines, ...totals, rejected: parsed.badCount });
     sendJson(r.res, 200, summary);
   },

@@ -171,7 +171,8 @@ function importCommand(): Command {
         options,
         r,
         `imported ${r.imported as number} (added ${r.added as number}, replaced ${r.replaced as number}, unchanged ${r.unchanged as number}), ` +
-          `rejected ${r.rejected as number}${(r.table_full as number) > 0 ? `, ${r.table_full as number} did not fit (table full)` : ''}`,
+          `rejected ${r.rejected as number}${(r.table_full as number) > 0 ? `, ${r.table_full as number} did not fit (table full)` : ''}` +
+          `${(r.outranked as number) > 0 ? `, ${r.outranked as number} kept by a static binding` : ''}`,
       );
     });
 }
