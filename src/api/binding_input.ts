@@ -36,7 +36,7 @@ export function vlanField(v: unknown, field = 'vlan'): number {
 
 // Fields `bindings export` writes that an import ignores, so that an export (in a fabric, with
 // each binding's host) can be imported back as it is.
-const EXPORT_ONLY = new Set(['source', 'port', 'first_seen', 'last_seen', 'moves', 'hits', 'host']);
+export const EXPORT_ONLY: ReadonlySet<string> = new Set(['source', 'port', 'first_seen', 'last_seen', 'moves', 'hits', 'host']);
 
 export interface BindingInput {
   ip: number;

@@ -1,13 +1,41 @@
 // Parsing and formatting of the addresses a binding is made of. Strict on purpose: a table
 // that answers for the whole segment must not guess what "10.1" or "aa:bb:cc" meant.
 
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-const MAC = /^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/;
+// Both parsers walk the characters once and allocate nothing but the result: a bulk import
+// calls them a million times each. What they accept is exactly what these patterns match
+// (test/address.test.ts checks the two agree):
+//   IPv4: ^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$
+//   MAC:  ^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$
+
+const DOT = 0x2e;
+const ZERO = 0x30;
+const NINE = 0x39;
 
 /** The IPv4 address as an unsigned 32-bit number (host order), or null if `text` is not one. */
 export function parseIPv4(text: string): number | null {
-  if (!IPV4.test(text)) return null;
-  return text.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0);
+  const n = text.length;
+  if (n < 7 || n > 15) return null;
+  let value = 0;
+  let i = 0;
+  for (let octet = 0; octet < 4; octet++) {
+    if (octet > 0) {
+      if (text.charCodeAt(i) !== DOT) return null;
+      i++;
+    }
+    const start = i;
+    let v = 0;
+    while (i < n && i - start < 4) {
+      const c = text.charCodeAt(i);
+      if (c < ZERO || c > NINE) break;
+      v = v * 10 + (c - ZERO);
+      i++;
+    }
+    const digits = i - start;
+    // One to three digits, no leading zero ("0" itself is fine), at most 255.
+    if (digits === 0 || digits > 3 || (digits > 1 && text.charCodeAt(start) === ZERO) || v > 255) return null;
+    value = value * 256 + v;
+  }
+  return i === n ? value : null;
 }
 
 export function formatIPv4(value: number): string {
@@ -16,8 +44,28 @@ export function formatIPv4(value: number): string {
 
 /** Six octets, or null if `text` is not `aa:bb:cc:dd:ee:ff` (or with dashes). */
 export function parseMac(text: string): Uint8Array | null {
-  if (!MAC.test(text)) return null;
-  return Uint8Array.from(text.split(/[:-]/), (octet) => parseInt(octet, 16));
+  const mac = new Uint8Array(6);
+  return parseMacInto(text, mac, 0) ? mac : null;
+}
+
+/** parseMac into out[at, at + 6); false (out unspecified there) if `text` is not a MAC. */
+export function parseMacInto(text: string, out: Uint8Array, at: number): boolean {
+  if (text.length !== 17) return false;
+  const separator = text.charCodeAt(2);
+  if (separator !== 0x3a && separator !== 0x2d) return false; // ':' or '-'
+  for (let i = 0; i < 6; i++) {
+    const hi = hexValue(text.charCodeAt(i * 3));
+    const lo = hexValue(text.charCodeAt(i * 3 + 1));
+    if (hi < 0 || lo < 0 || (i < 5 && text.charCodeAt(i * 3 + 2) !== separator)) return false;
+    out[at + i] = (hi << 4) | lo;
+  }
+  return true;
+}
+
+function hexValue(c: number): number {
+  if (c >= ZERO && c <= NINE) return c - ZERO;
+  const lower = c | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }
 
 export function formatMac(octets: ArrayLike<number>): string {
@@ -26,7 +74,7 @@ export function formatMac(octets: ArrayLike<number>): string {
 
 /** Why `mac` cannot own an IPv4 address, or null if it can. */
 export function macProblem(mac: Uint8Array): string | null {
-  if (mac.every((o) => o === 0)) return 'the all-zero MAC cannot own an address';
+  if ((mac[0]! | mac[1]! | mac[2]! | mac[3]! | mac[4]! | mac[5]!) === 0) return 'the all-zero MAC cannot own an address';
   if ((mac[0]! & 1) === 1) return 'a multicast or broadcast MAC cannot own an address';
   return null;
 }

@@ -105,7 +105,9 @@ export interface ListFilter {
 const TWO32 = 2 ** 32;
 
 export const keyOf = (vlan: number, ip: number): number => vlan * TWO32 + ip;
-export const macToNumber = (mac: Uint8Array): number => mac.reduce((acc, o) => acc * 256 + o, 0);
+/** The six octets as one number below 2^48 (exact in a double); no closure: it runs per binding. */
+export const macToNumber = (mac: Uint8Array): number =>
+  (mac[0]! * 0x10000 + mac[1]! * 0x100 + mac[2]!) * 0x1000000 + ((mac[3]! << 16) | (mac[4]! << 8) | mac[5]!);
 export function macFromNumber(value: number): Uint8Array {
   const out = new Uint8Array(6);
   for (let i = 5; i >= 0; i--) {
