@@ -11,26 +11,28 @@ import { validateConfig } from '../src/config/validate';
  * installs its tx_drop burst function, which counts and frees, so transmitting costs next to
  * nothing for either contender.
  */
-export function pcapDevice(pcap: string): string {
-  return `net_pcap0,rx_pcap=${pcap},infinite_rx=1`;
+export function pcapDevice(pcap: string, queues = 1): string {
+  // One rx_pcap per queue: each queue (each worker) replays the file on its own.
+  return `net_pcap0,${Array.from({ length: queues }, () => `rx_pcap=${pcap}`).join(',')},infinite_rx=1`;
 }
 
 /**
  * infinite_rx copies every frame of the pcap into an mbuf of the port's pool at queue setup and
  * keeps them there, so the pool holds them on top of what the queues and caches need.
  */
-export function mbufsFor(frames: number): number {
-  return frames + 8192;
+export function mbufsFor(frames: number, queues = 1): number {
+  return frames * queues + 8192 * queues;
 }
 
 /**
- * One worker, no hugepages: the config `microarp run` would start from, built through the
- * config validator so every setting the benchmark does not name keeps its default.
+ * `workers` workers (one by default), no hugepages: the config `microarp run` would start from,
+ * built through the config validator so every setting the benchmark does not name keeps its
+ * default.
  */
-export function benchConfig(device: string, memoryMb: number, capacity: number): Config {
+export function benchConfig(device: string, memoryMb: number, capacity: number, workers = 1): Config {
   const raw = {
     ports: [{ name: 'bench', device }],
-    workers: 1,
+    workers,
     memory_mb: memoryMb,
     hugepages: 'off',
     unknown: 'drop',

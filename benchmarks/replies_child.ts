@@ -26,15 +26,17 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '1' },
       prefix: { type: 'string' },
       'memory-mb': { type: 'string', default: '1024' },
+      workers: { type: 'string', default: '1' },
     },
   });
+  const workers = Number(values.workers);
   const size = Number(values.size);
   const frames = Number(values.frames);
   if (!values.pcap || !values.prefix || !(size > 0) || !(frames > 0)) {
     throw new Error('usage: replies_child --pcap F --frames N --size N --prefix P [--seconds S]');
   }
 
-  const config = benchConfig(pcapDevice(values.pcap), Number(values['memory-mb']), size);
+  const config = benchConfig(pcapDevice(values.pcap, workers), Number(values['memory-mb']), size, workers);
   const ealArgs = benchEalArgs(config, values.prefix);
 
   // Stages on stderr, so that a run that hangs shows where.
@@ -48,7 +50,7 @@ async function main(): Promise<void> {
       ports: config.ports.map((p) => ({ name: p.name, device: deviceName(p.device) })),
       tableCapacity: size,
       unknown: config.unknown,
-      mbufs: mbufsFor(frames),
+      mbufs: mbufsFor(frames, workers),
     },
     // Not held here: the million binding objects become garbage before the measurement.
     bindings(size),

@@ -13,6 +13,8 @@ export interface BaselineOptions {
   memoryMb: number;
   warmupSeconds: number;
   seconds: number;
+  /** Forwarding cores, one RX/TX queue pair each (default 1). */
+  workers?: number;
 }
 
 export interface BaselineResult {
@@ -32,15 +34,18 @@ const PROMPT = 'testpmd> ';
  * into the pipe, so the figures are read once testpmd has quit.)
  */
 export async function runTestpmd(o: BaselineOptions): Promise<BaselineResult> {
-  const eal = benchEalArgs(benchConfig(pcapDevice(o.pcap), o.memoryMb, 1), o.prefix).slice(1);
+  const workers = o.workers ?? 1;
+  const eal = benchEalArgs(benchConfig(pcapDevice(o.pcap, workers), o.memoryMb, 1, workers), o.prefix).slice(1);
   const args = [
     ...eal,
     '--',
     '-i',
     '--auto-start',
     '--forward-mode=macswap',
-    '--nb-cores=1',
-    `--total-num-mbufs=${mbufsFor(o.frames)}`,
+    `--nb-cores=${workers}`,
+    `--total-num-mbufs=${mbufsFor(o.frames, workers)}`,
+    `--rxq=${workers}`,
+    `--txq=${workers}`,
   ];
   const run = start('dpdk-testpmd', args, (o.warmupSeconds + o.seconds + 60) * 1000);
   try {
