@@ -329,8 +329,16 @@ function validateOptions(o: DataplaneOptions): void {
   if (o.tableCapacity < 1) throw new DataplaneError('tableCapacity must be at least 1', 'INVALID');
 }
 
+/** validateUpdate for an upsert, without an update object per binding. */
 function validateBinding(b: Binding): void {
-  validateUpdate({ op: 'upsert', ip: b.ip, vlan: b.vlan, mac: b.mac });
+  if (!Number.isInteger(b.vlan) || b.vlan < 0 || b.vlan > MAX_VLAN) {
+    throw new DataplaneError(`VLAN must be 0 (untagged) to ${MAX_VLAN}, not ${b.vlan}`, 'INVALID');
+  }
+  if (!Number.isInteger(b.ip) || b.ip < 0 || b.ip > 0xffffffff) {
+    throw new DataplaneError(`not an IPv4 address: ${b.ip}`, 'INVALID');
+  }
+  const problem = b.mac.length === 6 ? macProblem(b.mac) : 'a MAC has 6 octets';
+  if (problem) throw new DataplaneError(problem, 'INVALID');
 }
 
 function validateUpdate(u: Update): void {
