@@ -36,6 +36,11 @@ struct FrameInfo {
 
 // A burst between its two stages: its frames, what stage 1 learnt about each, and the keys it
 // prefetched.
+// Bursts between their two stages: a burst is finished kBurstsInFlight - 1 loop steps after it
+// was prepared, so its buckets have had that long to arrive. (3 and 4 measured no better than 2
+// here: RESULTS.md, issue 10.)
+constexpr unsigned kBurstsInFlight = 2;
+
 struct Burst {
   uint16_t n = 0;
   uint16_t ingress = 0;
@@ -603,9 +608,8 @@ int worker_main(void* arg) {
   BurstTally tally;
   // Two bursts in flight: while one is being prepared (its buckets prefetched), the one
   // prepared before it, from this port or the previous one, is finished.
-  Burst bursts[2];
-  Burst* staged = &bursts[0];
-  Burst* fresh = &bursts[1];
+  Burst bursts[kBurstsInFlight];
+  unsigned newest = 0;
   ctx.table->register_reader(ctx.index);
   // Where the time goes, as OVS's pmd-perf-show has it: a pass that handled a frame is busy,
   // one that found nothing is idle (one TSC read per pass, none per frame).
@@ -614,12 +618,14 @@ int worker_main(void* arg) {
     bool busy = false;
     for (uint16_t p = 0; p < ctx.port_count; p++) drain(ctx, p);
     for (uint16_t p = 0; p < ctx.port_count; p++) {
-      prepare_burst(ctx, p, *fresh, tally);
-      if (staged->n > 0) {
-        finish_burst(ctx, *staged, tally);
+      newest = (newest + 1) % kBurstsInFlight;
+      Burst& oldest = bursts[(newest + 1) % kBurstsInFlight];
+      prepare_burst(ctx, p, bursts[newest], tally);
+      if (oldest.n > 0) {
+        finish_burst(ctx, oldest, tally);
+        oldest.n = 0;
         busy = true;
       }
-      std::swap(staged, fresh);
     }
     if (ctx.serves_injection) busy |= send_injected(ctx, tally);
     const uint64_t pass_end = rte_rdtsc();
@@ -631,7 +637,9 @@ int worker_main(void* arg) {
     ctx.table->quiescent(ctx.index);
   }
   // Frames still waiting when the workers stop go back to the pool: none leak.
-  if (staged->n > 0) rte_pktmbuf_free_bulk(staged->pkts, staged->n);
+  for (Burst& b : bursts) {
+    if (b.n > 0) rte_pktmbuf_free_bulk(b.pkts, b.n);
+  }
   for (uint16_t p = 0; p < ctx.port_count; p++) {
     Backlog& b = ctx.backlog[p];
     for (; b.head != b.tail; b.head++) rte_pktmbuf_free(b.slot[b.head & (kBacklog - 1)]);
