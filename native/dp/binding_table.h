@@ -46,6 +46,7 @@ class BindingTable {
   uint32_t generation() const { return __atomic_load_n(&generation_, __ATOMIC_ACQUIRE); }
   uint32_t live_count() const { return __atomic_load_n(&live_, __ATOMIC_RELAXED); }
   uint32_t capacity() const { return capacity_; }
+  const void* memory() const { return table_.memory(); }
   uint64_t memory_bytes() const { return table_.memory_bytes(); }
 
  private:

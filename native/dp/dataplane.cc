@@ -187,7 +187,9 @@ Status Dataplane::init(const DataplaneConfig& config) {
   }
   // Everything the workers will touch is allocated: map it now rather than a page per fault
   // under the first bursts.
-  prefault_dpdk_memory();
+  prefault_mempool(pool_);
+  prefault_range(table_.memory(), table_.memory_bytes());
+  prefault_range(fdb_.memory(), fdb_.memory_bytes());
   initialised_ = true;
   return Status::success();
 }

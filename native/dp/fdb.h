@@ -58,6 +58,8 @@ class Fdb {
   rte_ring* event_ring() const { return events_; }
   FdbCounters counters() const;
   uint32_t aging_seconds() const { return aging_seconds_; }
+  const void* memory() const { return table_.memory(); }
+  uint64_t memory_bytes() const { return table_.memory_bytes(); }
 
  private:
   void learn(const LearnRecord& r);

@@ -58,7 +58,8 @@ class FlatTable {
   template <typename Fn>
   void for_each(Fn fn) const;
   uint32_t size() const { return __atomic_load_n(&size_, __ATOMIC_RELAXED); }
-  uint64_t memory_bytes() const { return uint64_t(mask_ + 1) * sizeof(Bucket); }
+  const void* memory() const { return buckets_; }
+  uint64_t memory_bytes() const { return buckets_ ? uint64_t(mask_ + 1) * sizeof(Bucket) : 0; }
 
  private:
   static constexpr unsigned kSlots = 4;

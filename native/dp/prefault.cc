@@ -3,7 +3,6 @@
 #include <rte_eal.h>
 #include <rte_eth_vhost.h>
 #include <rte_ethdev.h>
-#include <rte_memory.h>
 #include <rte_vhost.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -35,12 +34,9 @@ void populate(void* start, uint64_t size, Fallback fallback) {
   }
 }
 
-int populate_segment_run(const rte_memseg_list* list, const rte_memseg* segment, size_t length,
-                         void* populated) {
-  if (list->external) return 0;  // memory the application registered: not EAL's to map
-  populate(segment->addr, length, Fallback::write_back);
-  *static_cast<uint64_t*>(populated) += length;
-  return 0;
+void populate_chunk(rte_mempool*, void* populated, rte_mempool_memhdr* chunk, unsigned) {
+  populate(chunk->addr, chunk->len, Fallback::write_back);
+  *static_cast<uint64_t*>(populated) += chunk->len;
 }
 
 }  // namespace
@@ -51,11 +47,17 @@ bool is_vhost_port(uint16_t port_id) {
   return std::strcmp(info.driver_name, "net_vhost") == 0;
 }
 
-uint64_t prefault_dpdk_memory() {
+uint64_t prefault_mempool(rte_mempool* pool) {
   if (rte_eal_has_hugepages()) return 0;
   uint64_t populated = 0;
-  rte_memseg_contig_walk(populate_segment_run, &populated);
+  rte_mempool_mem_iter(pool, populate_chunk, &populated);
   return populated;
+}
+
+uint64_t prefault_range(const void* start, uint64_t size) {
+  if (rte_eal_has_hugepages() || start == nullptr) return 0;
+  populate(const_cast<void*>(start), size, Fallback::write_back);
+  return size;
 }
 
 uint64_t prefault_guest_memory(uint16_t port_id) {

@@ -3,15 +3,19 @@
 // or a NIC's RX ring to overflow when it happens once per new page under a burst.
 #pragma once
 
+#include <rte_mempool.h>
+
 #include <cstdint>
 
 namespace microarp {
 
 // Without hugepages (--no-huge), EAL's memory is anonymous and mapped lazily: the first lookup
 // in each page of a table's buckets, or the first use of each page of the mbuf pool, faults.
-// Maps all of it now, on the calling (control) thread. Returns the bytes populated (0 with
-// hugepages, which EAL maps at start).
-uint64_t prefault_dpdk_memory();
+// These map what the workers will touch (not all of EAL's memory, which would cost its whole
+// size in RSS), on the calling (control) thread, before the workers start. Nothing to do with
+// hugepages, which EAL maps at start. Return the bytes populated.
+uint64_t prefault_mempool(rte_mempool* pool);
+uint64_t prefault_range(const void* start, uint64_t size);
 
 // When port_id is a vhost-user port with a connected guest, maps every page of the guest's
 // memory into this process now, on the calling (control) thread: the vhost library maps it
