@@ -139,6 +139,8 @@ describe('CLI against a running daemon', () => {
     assert.equal(r.code, 0);
     assert.match(r.stdout, /replies_sent/);
     assert.match(r.stdout, /table: \d+ of 10000 bindings/);
+    assert.match(r.stdout, /^LCORE\s+RX\s+BUSY\s+CYCLES\/FRAME$/m);
+    assert.match(r.stdout, /^\d+\s+\d+\s+(\d+\.\d%|-)\s+(\d+|-)$/m);
     r = await runCli(['stats', '--json', ...S]);
     assert.ok(typeof (JSON.parse(r.stdout) as { counters: { rx_packets: number } }).counters.rx_packets === 'number');
     r = await runCli(['ports', ...S]);

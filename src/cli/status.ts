@@ -33,6 +33,17 @@ export function statsCommand(): Command {
         '',
         table(['COUNTER', 'VALUE'], Object.entries(c).map(([k, v]) => [k, v])),
         '',
+        // Where each worker's time goes since start (OVS's pmd-perf-show in short).
+        table(
+          ['LCORE', 'RX', 'BUSY', 'CYCLES/FRAME'],
+          (s.lcores as { lcore: number; rx_packets: number; busy_share: number | null; cycles_per_frame: number | null }[]).map((l) => [
+            l.lcore,
+            l.rx_packets,
+            l.busy_share === null ? '-' : `${(l.busy_share * 100).toFixed(1)}%`,
+            l.cycles_per_frame ?? '-',
+          ]),
+        ),
+        '',
         drops.length ? table(['DROP REASON', 'FRAMES'], drops) : 'drops: none',
         '',
         `table: ${t.bindings} of ${t.capacity} bindings, ${t.ringDepth} updates queued`,
