@@ -5,7 +5,7 @@
 // (escapes, other value kinds, unknown keys, a value that would be refused) is left to the
 // general path, which gives the verdict and the message;
 // test/import_line.test.ts checks the two agree.
-import { MAX_VLAN, parseIPv4, parseMacInto } from '../dataplane/address';
+import { MAX_VLAN, parseIPv4In, parseMacIn } from '../dataplane/address';
 import { EXPORT_ONLY } from './binding_input';
 
 const QUOTE = 0x22;
@@ -32,34 +32,37 @@ function skipSpaces(text: string, i: number): number {
 export function readFastLine(text: string, line: FastLine, mac: Uint8Array, at: number): boolean {
   let i = skipSpaces(text, 0);
   if (text.charCodeAt(i) !== 0x7b) return false; // '{'
-  let ip: string | null = null;
-  let macText: string | null = null;
+  // Where the ip and mac strings are in `text` (the last given wins, as with JSON.parse).
+  let ipFrom = -1;
+  let ipTo = -1;
+  let macFrom = -1;
+  let macTo = -1;
   let vlan = -1; // absent
   i = skipSpaces(text, i + 1);
   if (text.charCodeAt(i) === 0x7d) return false; // '{}': the general path says what is missing
   for (;;) {
     // "key"
     if (text.charCodeAt(i) !== QUOTE) return false;
-    const keyEnd = text.indexOf('"', i + 1);
-    if (keyEnd < 0) return false;
-    const key = text.slice(i + 1, keyEnd);
-    if (key.includes('\\')) return false;
-    i = skipSpaces(text, keyEnd + 1);
+    const keyFrom = i + 1;
+    const keyTo = text.indexOf('"', keyFrom);
+    if (keyTo < 0) return false;
+    i = skipSpaces(text, keyTo + 1);
     if (text.charCodeAt(i) !== 0x3a) return false; // ':'
     i = skipSpaces(text, i + 1);
     // value: a string without escapes, an unsigned integer without leading zeros, or null
-    let stringValue: string | null = null;
+    let valueFrom = -1;
+    let valueTo = -1;
     let numberValue = -1;
     const c = text.charCodeAt(i);
     if (c === QUOTE) {
-      const end = text.indexOf('"', i + 1);
-      if (end < 0) return false;
-      stringValue = text.slice(i + 1, end);
-      for (let k = 0; k < stringValue.length; k++) {
-        const s = stringValue.charCodeAt(k);
+      valueFrom = i + 1;
+      valueTo = text.indexOf('"', valueFrom);
+      if (valueTo < 0) return false;
+      for (let k = valueFrom; k < valueTo; k++) {
+        const s = text.charCodeAt(k);
         if (s === BACKSLASH || s < 0x20) return false;
       }
-      i = end + 1;
+      i = valueTo + 1;
     } else if (c >= 0x30 && c <= 0x39) {
       const start = i;
       numberValue = 0;
@@ -75,17 +78,20 @@ export function readFastLine(text: string, line: FastLine, mac: Uint8Array, at: 
     } else {
       return false;
     }
-    if (key === 'ip') {
-      if (stringValue === null) return false;
-      ip = stringValue;
-    } else if (key === 'mac') {
-      if (stringValue === null) return false;
-      macText = stringValue;
-    } else if (key === 'vlan') {
-      if (stringValue !== null) return false; // a VLAN as a string: the general path
+    const keyLength = keyTo - keyFrom;
+    if (keyLength === 2 && text.startsWith('ip', keyFrom)) {
+      if (valueFrom < 0) return false;
+      ipFrom = valueFrom;
+      ipTo = valueTo;
+    } else if (keyLength === 3 && text.startsWith('mac', keyFrom)) {
+      if (valueFrom < 0) return false;
+      macFrom = valueFrom;
+      macTo = valueTo;
+    } else if (keyLength === 4 && text.startsWith('vlan', keyFrom)) {
+      if (valueFrom >= 0) return false; // a VLAN as a string: the general path
       vlan = numberValue < 0 ? 0 : numberValue; // null means untagged
-    } else if (!EXPORT_ONLY.has(key)) {
-      return false;
+    } else if (!EXPORT_ONLY.has(text.slice(keyFrom, keyTo))) {
+      return false; // an unknown key, or one with an escape: the general path
     }
     i = skipSpaces(text, i);
     const next = text.charCodeAt(i);
@@ -94,9 +100,9 @@ export function readFastLine(text: string, line: FastLine, mac: Uint8Array, at: 
     i = skipSpaces(text, i + 1);
   }
   if (skipSpaces(text, i + 1) !== text.length) return false;
-  if (ip === null || macText === null || vlan > MAX_VLAN) return false;
-  const address = parseIPv4(ip);
-  if (address === null || !parseMacInto(macText, mac, at)) return false;
+  if (ipFrom < 0 || macFrom < 0 || vlan > MAX_VLAN) return false;
+  const address = parseIPv4In(text, ipFrom, ipTo);
+  if (address === null || !parseMacIn(text, macFrom, macTo, mac, at)) return false;
   // A MAC that cannot own an address (all zero, multicast): the general path words the refusal.
   if ((mac[at]! & 1) === 1 || (mac[at]! | mac[at + 1]! | mac[at + 2]! | mac[at + 3]! | mac[at + 4]! | mac[at + 5]!) === 0) return false;
   line.ip = address;

@@ -13,10 +13,14 @@ const NINE = 0x39;
 
 /** The IPv4 address as an unsigned 32-bit number (host order), or null if `text` is not one. */
 export function parseIPv4(text: string): number | null {
-  const n = text.length;
-  if (n < 7 || n > 15) return null;
+  return parseIPv4In(text, 0, text.length);
+}
+
+/** parseIPv4 of text[from, to), without taking the substring. */
+export function parseIPv4In(text: string, from: number, to: number): number | null {
+  if (to - from < 7 || to - from > 15) return null;
   let value = 0;
-  let i = 0;
+  let i = from;
   for (let octet = 0; octet < 4; octet++) {
     if (octet > 0) {
       if (text.charCodeAt(i) !== DOT) return null;
@@ -24,7 +28,7 @@ export function parseIPv4(text: string): number | null {
     }
     const start = i;
     let v = 0;
-    while (i < n && i - start < 4) {
+    while (i < to && i - start < 4) {
       const c = text.charCodeAt(i);
       if (c < ZERO || c > NINE) break;
       v = v * 10 + (c - ZERO);
@@ -35,7 +39,7 @@ export function parseIPv4(text: string): number | null {
     if (digits === 0 || digits > 3 || (digits > 1 && text.charCodeAt(start) === ZERO) || v > 255) return null;
     value = value * 256 + v;
   }
-  return i === n ? value : null;
+  return i === to ? value : null;
 }
 
 export function formatIPv4(value: number): string {
@@ -50,13 +54,18 @@ export function parseMac(text: string): Uint8Array | null {
 
 /** parseMac into out[at, at + 6); false (out unspecified there) if `text` is not a MAC. */
 export function parseMacInto(text: string, out: Uint8Array, at: number): boolean {
-  if (text.length !== 17) return false;
-  const separator = text.charCodeAt(2);
+  return parseMacIn(text, 0, text.length, out, at);
+}
+
+/** parseMacInto of text[from, to), without taking the substring. */
+export function parseMacIn(text: string, from: number, to: number, out: Uint8Array, at: number): boolean {
+  if (to - from !== 17) return false;
+  const separator = text.charCodeAt(from + 2);
   if (separator !== 0x3a && separator !== 0x2d) return false; // ':' or '-'
   for (let i = 0; i < 6; i++) {
-    const hi = hexValue(text.charCodeAt(i * 3));
-    const lo = hexValue(text.charCodeAt(i * 3 + 1));
-    if (hi < 0 || lo < 0 || (i < 5 && text.charCodeAt(i * 3 + 2) !== separator)) return false;
+    const hi = hexValue(text.charCodeAt(from + i * 3));
+    const lo = hexValue(text.charCodeAt(from + i * 3 + 1));
+    if (hi < 0 || lo < 0 || (i < 5 && text.charCodeAt(from + i * 3 + 2) !== separator)) return false;
     out[at + i] = (hi << 4) | lo;
   }
   return true;
