@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23  // Linux 5.14
@@ -32,6 +33,30 @@ void populate(void* start, uint64_t size, Fallback fallback) {
     const uint8_t value = *byte;
     if (fallback == Fallback::write_back) *byte = value;
   }
+}
+
+// Maps the pages of [start, start + size) that are already in memory (mincore): in a guest's
+// memory, the pages it has used, where its buffers are. The pages it never touched are left
+// alone: populating them would allocate all of the guest's memory on its behalf.
+uint64_t populate_resident(void* start, uint64_t size) {
+  const uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const uintptr_t first = reinterpret_cast<uintptr_t>(start) & ~(page - 1);
+  const uint64_t length = size + (reinterpret_cast<uintptr_t>(start) - first);
+  std::vector<unsigned char> resident((length + page - 1) / page);
+  if (mincore(reinterpret_cast<void*>(first), length, resident.data()) != 0) return 0;
+  uint64_t populated = 0;
+  for (size_t i = 0; i < resident.size();) {
+    if ((resident[i] & 1) == 0) {
+      i++;
+      continue;
+    }
+    size_t end = i;
+    while (end < resident.size() && (resident[end] & 1) != 0) end++;
+    populate(reinterpret_cast<void*>(first + i * page), (end - i) * page, Fallback::read);
+    populated += (end - i) * page;
+    i = end;
+  }
+  return populated;
 }
 
 void populate_chunk(rte_mempool*, void* populated, rte_mempool_memhdr* chunk, unsigned) {
@@ -69,8 +94,7 @@ uint64_t prefault_guest_memory(uint16_t port_id) {
   uint64_t populated = 0;
   for (uint32_t r = 0; r < memory->nregions; r++) {
     const rte_vhost_mem_region& region = memory->regions[r];
-    populate(reinterpret_cast<void*>(region.host_user_addr), region.size, Fallback::read);
-    populated += region.size;
+    populated += populate_resident(reinterpret_cast<void*>(region.host_user_addr), region.size);
   }
   std::free(memory);  // the vhost library allocates it with malloc
   return populated;

@@ -17,10 +17,11 @@ namespace microarp {
 uint64_t prefault_mempool(rte_mempool* pool);
 uint64_t prefault_range(const void* start, uint64_t size);
 
-// When port_id is a vhost-user port with a connected guest, maps every page of the guest's
-// memory into this process now, on the calling (control) thread: the vhost library maps it
-// lazily, so the pages the guest's first frames and the replies' buffers live in would fault
-// in the worker. Returns the bytes populated, 0 for other ports.
+// When port_id is a vhost-user port with a connected guest, maps the guest's memory into this
+// process now, on the calling (control) thread: the vhost library maps it lazily, so the pages
+// the guest's first frames and the replies' buffers live in would fault in the worker. Only
+// the pages the guest has already used are mapped (its buffers are among them); the rest of its
+// memory is not allocated on its behalf. Returns the bytes populated, 0 for other ports.
 uint64_t prefault_guest_memory(uint16_t port_id);
 
 // Whether port_id is a vhost-user port (driver net_vhost).
