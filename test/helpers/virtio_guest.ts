@@ -73,8 +73,15 @@ export class VirtioGuest {
     this.exited = new Promise((resolve) => this.child!.once('exit', () => resolve()));
     const t0 = Date.now();
     while (!this.output.includes('testpmd> ')) {
-      if (this.child.exitCode !== null) throw new Error(`guest ${this.name} exited:\n${this.output.slice(-2000)}`);
-      if (Date.now() - t0 > 20000) throw new Error(`guest ${this.name} did not come up:\n${this.output.slice(-2000)}`);
+      if (this.child.exitCode !== null) {
+        this.removeRuntimeDir();
+        throw new Error(`guest ${this.name} exited:\n${this.output.slice(-2000)}`);
+      }
+      if (Date.now() - t0 > 20000) {
+        // A guest stuck in its vhost-user handshake: end it, leaving nothing behind.
+        await this.kill();
+        throw new Error(`guest ${this.name} did not come up in 20 s:\n${this.output.slice(-2000)}`);
+      }
       await sleep(20);
     }
   }
