@@ -23,16 +23,28 @@ interface Rate {
   txPps: number;
 }
 
-/** The generator: pinned to CPU 0, the backend's worker polls CPU 1. */
-async function generate(socket: string, pcap: string, warmupMs: number, seconds: number, prefix: string): Promise<Rate> {
-  // taskset: EAL's control threads go to the CPUs it was given minus its lcores' ones, which
-  // would be the backend worker's CPU.
+interface GuestSpec {
+  socket: string;
+  /** The net_pcap device's arguments after its name (what the guest sends, where replies go). */
+  pcapArgs: string;
+  prefix: string;
+  memoryMb: number;
+  mbufs: number;
+}
+
+/**
+ * A virtio-user guest (dpdk-testpmd forwarding between net_pcap and the vhost-user socket),
+ * pinned to CPU 0 with all its threads: EAL would put its control threads on the CPUs it was
+ * given minus its lcores' ones, the backend worker's CPU. `drive` runs at the prompt with the
+ * guest's stdin; returns everything the guest printed, once it has quit.
+ */
+async function runGuest(g: GuestSpec, drive: (stdin: NodeJS.WritableStream) => Promise<void>): Promise<string> {
   const child = spawn(
     'taskset',
     [
-      '-c', '0', 'dpdk-testpmd', '--lcores', '0@0,1@0', '--no-huge', '-m', '512', '--no-pci', '--file-prefix', prefix, '--log-level', 'lib.eal:warning',
-      '--vdev', `net_virtio_user0,path=${socket},queues=1`, '--vdev', `net_pcap0,rx_pcap=${pcap},tx_pcap=/dev/null,infinite_rx=1`,
-      '--', '-i', '--forward-mode=io', '--no-flush-rx', '--total-num-mbufs', '32768', '--nb-cores', '1',
+      '-c', '0', 'dpdk-testpmd', '--lcores', '0@0,1@0', '--no-huge', '-m', String(g.memoryMb), '--no-pci', '--file-prefix', g.prefix,
+      '--log-level', 'lib.eal:warning', '--vdev', `net_virtio_user0,path=${g.socket},queues=1`, '--vdev', `net_pcap0,${g.pcapArgs}`,
+      '--', '-i', '--forward-mode=io', '--no-flush-rx', '--total-num-mbufs', String(g.mbufs), '--nb-cores', '1',
     ],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
@@ -42,20 +54,32 @@ async function generate(socket: string, pcap: string, warmupMs: number, seconds:
   const exited = new Promise((r) => child.once('exit', r));
   try {
     for (let i = 0; !out.includes('testpmd> '); i++) {
-      if (i > 300 || child.exitCode !== null) throw new Error(`generator did not start:\n${out.slice(-1500)}`);
+      if (i > 300 || child.exitCode !== null) throw new Error(`guest did not start:\n${out.slice(-1500)}`);
       await sleep(50);
     }
-    child.stdin.write('start\n');
-    await sleep(warmupMs);
-    child.stdin.write('show port stats 0\n'); // starts the measured interval (testpmd's own clock)
-    await sleep(seconds * 1000);
-    child.stdin.write('show port stats 0\nstop\nquit\n');
+    await drive(child.stdin);
+    child.stdin.write('stop\nquit\n');
     child.stdin.end();
     await exited;
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true });
+    rmSync(`/var/run/dpdk/${g.prefix}`, { recursive: true, force: true });
   }
+  return out;
+}
+
+/** The generator: replays the pcap forever; the rate is what comes back. */
+async function generate(socket: string, pcap: string, warmupMs: number, seconds: number, prefix: string): Promise<Rate> {
+  const out = await runGuest(
+    { socket, pcapArgs: `rx_pcap=${pcap},tx_pcap=/dev/null,infinite_rx=1`, prefix, memoryMb: 512, mbufs: 32768 },
+    async (stdin) => {
+      stdin.write('start\n');
+      await sleep(warmupMs);
+      stdin.write('show port stats 0\n'); // starts the measured interval (testpmd's own clock)
+      await sleep(seconds * 1000);
+      stdin.write('show port stats 0\n');
+    },
+  );
   const rx = [...out.matchAll(/Rx-pps:\s+(\d+)/g)].map((m) => Number(m[1]));
   const tx = [...out.matchAll(/Tx-pps:\s+(\d+)/g)].map((m) => Number(m[1]));
   if (rx.length < 2) throw new Error(`no rates from the generator:\n${out.slice(-1500)}`);
@@ -71,34 +95,14 @@ const BURST = 2100;
 
 /** One guest: connects, sends `pcap` once as fast as it can, reports what it sent and got back. */
 async function burst(socket: string, pcap: string, prefix: string): Promise<Burst> {
-  const child = spawn(
-    'taskset',
-    [
-      '-c', '0', 'dpdk-testpmd', '--lcores', '0@0,1@0', '--no-huge', '-m', '256', '--no-pci', '--file-prefix', prefix, '--log-level', 'lib.eal:warning',
-      '--vdev', `net_virtio_user0,path=${socket},queues=1`, '--vdev', `net_pcap0,rx_pcap=${pcap},tx_pcap=/dev/null`,
-      '--', '-i', '--forward-mode=io', '--no-flush-rx', '--total-num-mbufs', '8192', '--nb-cores', '1',
-    ],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
+  const out = await runGuest(
+    { socket, pcapArgs: `rx_pcap=${pcap},tx_pcap=/dev/null`, prefix, memoryMb: 256, mbufs: 8192 },
+    async (stdin) => {
+      await sleep(500); // the backend sees the device up
+      stdin.write('start\n');
+      await sleep(1000);
+    },
   );
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise((r) => child.once('exit', r));
-  try {
-    for (let i = 0; !out.includes('testpmd> '); i++) {
-      if (i > 300 || child.exitCode !== null) throw new Error(`guest did not start:\n${out.slice(-1500)}`);
-      await sleep(50);
-    }
-    await sleep(500); // the backend sees the device up
-    child.stdin.write('start\n');
-    await sleep(1000);
-    child.stdin.write('stop\nquit\n');
-    child.stdin.end();
-    await exited;
-  } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
-    rmSync(`/var/run/dpdk/${prefix}`, { recursive: true, force: true });
-  }
   // Port 0 is the virtio-user device: TX what entered the ring, RX the answers.
   const stats = /Forward statistics for port 0\s*-*\s*RX-packets:\s*(\d+).*?TX-packets:\s*(\d+)/s.exec(out);
   if (!stats) throw new Error(`no statistics from the guest:\n${out.slice(-1500)}`);

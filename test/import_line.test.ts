@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bindingFromObject } from '../src/api/binding_input';
 import { readFastLine, type FastLine } from '../src/api/import_line';
+import { seededRandom } from './helpers/random';
 
 function general(text: string): { ip: number; vlan: number; mac: number[] } | null {
   try {
@@ -26,14 +27,6 @@ function agree(text: string): boolean {
   if (f === null) return false; // the general path decides; nothing to compare
   assert.deepEqual(f, general(text), `line ${JSON.stringify(text)}`);
   return true;
-}
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 describe('fast NDJSON import lines', () => {
@@ -72,7 +65,7 @@ describe('fast NDJSON import lines', () => {
   });
 
   it('agrees with the general path on 200,000 random mutations of valid lines', () => {
-    const next = random(3);
+    const next = seededRandom(3);
     const bases = [
       '{"ip": "10.0.0.1", "mac": "02:00:00:00:00:01", "vlan": 10}',
       '{"ip":"172.16.5.9","mac":"02-bb-00-00-10-01"}',

@@ -442,8 +442,9 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
     f.has_sender = false;
     f.sender_ip_be = 0;
     const uint8_t* arp = frame + f.parsed.arp_offset;
+    uint32_t spa = 0;
     if (is_arp(f.parsed.cls)) {
-      const uint32_t spa = load_be32_raw(arp + arp_field::spa);
+      spa = load_be32_raw(arp + arp_field::spa);
       f.has_sender = spa != 0;
       // The cache keeps senders that speak for their own frame's source MAC; the others (an
       // inspection matter) are looked up every time.
@@ -465,13 +466,13 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
       }
     }
     if (f.has_sender && !f.cached) {
-      b.sender_keys[n_sender] = binding_key(vlan, load_be32_raw(arp + arp_field::spa));
+      b.sender_keys[n_sender] = binding_key(vlan, spa);
       ctx.table->prefetch(b.sender_keys[n_sender]);
       f.sender_slot = static_cast<uint8_t>(n_sender++);
     }
     if (b.responder_on && is_request(f.parsed.cls)) {
       b.bind_keys[n_bind] =
-          binding_key(vlan, load_be32_raw(frame + f.parsed.arp_offset + arp_field::tpa));
+          binding_key(vlan, load_be32_raw(arp + arp_field::tpa));
       ctx.table->prefetch(b.bind_keys[n_bind]);
       f.bind_slot = static_cast<uint8_t>(n_bind++);
     }

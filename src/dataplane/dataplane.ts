@@ -329,22 +329,15 @@ function validateOptions(o: DataplaneOptions): void {
   if (o.tableCapacity < 1) throw new DataplaneError('tableCapacity must be at least 1', 'INVALID');
 }
 
-/** validateUpdate for an upsert, without an update object per binding. */
+/** An upsert's checks, without an update object per binding (a bulk load runs them a million times). */
 function validateBinding(b: Binding): void {
-  if (!Number.isInteger(b.vlan) || b.vlan < 0 || b.vlan > MAX_VLAN) {
-    throw new DataplaneError(`VLAN must be 0 (untagged) to ${MAX_VLAN}, not ${b.vlan}`, 'INVALID');
-  }
-  if (!Number.isInteger(b.ip) || b.ip < 0 || b.ip > 0xffffffff) {
-    throw new DataplaneError(`not an IPv4 address: ${b.ip}`, 'INVALID');
-  }
-  const problem = b.mac.length === 6 ? macProblem(b.mac) : 'a MAC has 6 octets';
-  if (problem) throw new DataplaneError(problem, 'INVALID');
+  checkVlan(b.vlan);
+  checkIp(b.ip);
+  checkOwnerMac(b.mac);
 }
 
 function validateUpdate(u: Update): void {
-  if (!Number.isInteger(u.vlan) || u.vlan < 0 || u.vlan > MAX_VLAN) {
-    throw new DataplaneError(`VLAN must be 0 (untagged) to ${MAX_VLAN}, not ${u.vlan}`, 'INVALID');
-  }
+  checkVlan(u.vlan);
   if (u.op === 'fdb_add' || u.op === 'fdb_remove') {
     if (u.mac.length !== 6) throw new DataplaneError('a MAC has 6 octets', 'INVALID');
     if (u.op === 'fdb_add' && !(Number.isInteger(u.port) && u.port >= 0 && u.port < 65536)) {
@@ -352,11 +345,21 @@ function validateUpdate(u: Update): void {
     }
     return;
   }
-  if (!Number.isInteger(u.ip) || u.ip < 0 || u.ip > 0xffffffff) {
-    throw new DataplaneError(`not an IPv4 address: ${u.ip}`, 'INVALID');
+  checkIp(u.ip);
+  if (u.op === 'upsert') checkOwnerMac(u.mac);
+}
+
+function checkVlan(vlan: number): void {
+  if (!Number.isInteger(vlan) || vlan < 0 || vlan > MAX_VLAN) {
+    throw new DataplaneError(`VLAN must be 0 (untagged) to ${MAX_VLAN}, not ${vlan}`, 'INVALID');
   }
-  if (u.op === 'upsert') {
-    const problem = u.mac.length === 6 ? macProblem(u.mac) : 'a MAC has 6 octets';
-    if (problem) throw new DataplaneError(problem, 'INVALID');
-  }
+}
+
+function checkIp(ip: number): void {
+  if (!Number.isInteger(ip) || ip < 0 || ip > 0xffffffff) throw new DataplaneError(`not an IPv4 address: ${ip}`, 'INVALID');
+}
+
+function checkOwnerMac(mac: Uint8Array): void {
+  const problem = mac.length === 6 ? macProblem(mac) : 'a MAC has 6 octets';
+  if (problem) throw new DataplaneError(problem, 'INVALID');
 }
