@@ -40,8 +40,6 @@ export interface Request {
   body?: unknown;
 }
 
-const IMPORT_CHUNK = 65536;
-
 function field<T>(parse: () => T): T {
   try {
     return parse();
@@ -245,24 +243,8 @@ export const handlers = {
         errors: parsed.bad,
       });
     }
-    const totals = { added: 0, replaced: 0, unchanged: 0, outranked: 0, table_full: 0 };
-    const batches = function* (): Generator<WriteOp[]> {
-      for (let start = 0; start < parsed.count; start += IMPORT_CHUNK) {
-        const end = Math.min(parsed.count, start + IMPORT_CHUNK);
-        const ops: WriteOp[] = [];
-        for (let i = start; i < end; i++) {
-          ops.push({ op: 'upsert', ip: parsed.ips[i]!, vlan: parsed.vlans[i]!, mac: parsed.macs.subarray(i * 6, i * 6 + 6) });
-        }
-        yield ops;
-      }
-    };
-    for (const { counts } of await ctx.table.writeAll(batches())) {
-      totals.added += counts.added;
-      totals.replaced += counts.replaced;
-      totals.unchanged += counts.unchanged;
-      totals.outranked += counts.outranked;
-      totals.table_full += counts.table_full;
-    }
+    const counts = await ctx.table.importColumns(parsed, parsed.count);
+    const totals = { added: counts.added, replaced: counts.replaced, unchanged: counts.unchanged, outranked: counts.outranked, table_full: counts.table_full };
     // A row a static (config) binding outranks is not imported: the table keeps the static one.
     const imported = parsed.count - totals.table_full - totals.outranked;
     const summary = { lines: parsed.lines, imported, ...totals, rejected: parsed.badCount, errors: parsed.bad };

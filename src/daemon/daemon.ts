@@ -149,7 +149,7 @@ export class Daemon {
                   fabric: async () => {
                     const f = daemon.fabric!;
                     const byHost: Record<string, number> = {};
-                    for (const [, e] of table.entries()) {
+                    for (const e of table.scan()) {
                       const host = e.host ?? f.status().host;
                       byHost[host] = (byHost[host] ?? 0) + 1;
                     }

@@ -83,8 +83,15 @@ export function formatMac(octets: ArrayLike<number>): string {
 
 /** Why `mac` cannot own an IPv4 address, or null if it can. */
 export function macProblem(mac: Uint8Array): string | null {
-  if ((mac[0]! | mac[1]! | mac[2]! | mac[3]! | mac[4]! | mac[5]!) === 0) return 'the all-zero MAC cannot own an address';
-  if ((mac[0]! & 1) === 1) return 'a multicast or broadcast MAC cannot own an address';
+  return macProblemAt(mac, 0);
+}
+
+/** The same for the MAC at bytes[at, at + 6), with no subarray (an import checks a million). */
+export function macProblemAt(bytes: Uint8Array, at: number): string | null {
+  if ((bytes[at]! | bytes[at + 1]! | bytes[at + 2]! | bytes[at + 3]! | bytes[at + 4]! | bytes[at + 5]!) === 0) {
+    return 'the all-zero MAC cannot own an address';
+  }
+  if ((bytes[at]! & 1) === 1) return 'a multicast or broadcast MAC cannot own an address';
   return null;
 }
 

@@ -10,13 +10,15 @@ import {
   type ViolationReason,
 } from './counter_names';
 import { decodeArpEvents, type ArpEvent } from './arp_events';
-import { MAX_VLAN, macProblem } from './address';
+import { MAX_VLAN, macProblem, macProblemAt } from './address';
 import {
   addSummaries,
   emptySummary,
+  packColumnUpserts,
   packUpdates,
   packUpserts,
   type Binding,
+  type BindingColumns,
   type BindingKey,
   type BindingSource,
   type Update,
@@ -173,6 +175,20 @@ export class Dataplane {
       return Promise.reject(error as Error);
     }
     return this.track(this.inBatches(bindings.length, (from, to) => packUpserts(bindings, 'api', from, to)));
+  }
+
+  /**
+   * Adds or replaces the bindings in `rows` of `columns` (an import's), from `source`, with no
+   * object per binding; resolves when every one is visible to the workers.
+   */
+  upsertRows(columns: BindingColumns, rows: Int32Array, source: BindingSource): Promise<UpdateSummary> {
+    if (this.stopped) return Promise.reject(new DataplaneError('the dataplane is stopped', 'STOPPED'));
+    for (const row of rows) {
+      const vlan = columns.vlans[row]!;
+      const problem = vlan > MAX_VLAN ? `VLAN must be 0 (untagged) to ${MAX_VLAN}, not ${vlan}` : macProblemAt(columns.macs, row * 6);
+      if (problem) return Promise.reject(new DataplaneError(problem, 'INVALID'));
+    }
+    return this.track(this.inBatches(rows.length, (from, to) => packColumnUpserts(columns, rows, source, from, to)));
   }
 
   /** Removes bindings; resolves when no worker can answer from them any more. */

@@ -85,6 +85,31 @@ export function packUpserts(bindings: readonly Binding[], source: BindingSource,
   return packed;
 }
 
+/** Bindings in columns, as an import parses them: row i is ips[i], vlans[i] and macs[6i, 6i + 6). */
+export interface BindingColumns {
+  ips: Uint32Array;
+  vlans: Uint16Array;
+  macs: Uint8Array;
+}
+
+/** Packs the rows `rows[from, to)` of `columns` as upserts from `source`. */
+export function packColumnUpserts(columns: BindingColumns, rows: Int32Array, source: BindingSource, from: number, to: number): Uint8Array {
+  const packed = new Uint8Array((to - from) * PACKED_UPDATE_SIZE);
+  const rank = SOURCE_RANK[source];
+  const { ips, vlans, macs } = columns;
+  for (let i = from; i < to; i++) {
+    const row = rows[i]!;
+    const at = (i - from) * PACKED_UPDATE_SIZE;
+    packed[at] = OP_CODES.upsert;
+    packed[at + 1] = rank;
+    packed[at + 2] = vlans[row]! & 0xff;
+    packed[at + 3] = vlans[row]! >>> 8;
+    putIp(packed, at, ips[row]!);
+    for (let k = 0; k < 6; k++) packed[at + 8 + k] = macs[row * 6 + k]!;
+  }
+  return packed;
+}
+
 // Network order, as in the frame.
 function putIp(packed: Uint8Array, at: number, ip: number): void {
   packed[at + 4] = ip >>> 24;

@@ -209,18 +209,20 @@ export class FabricSync {
       if (record.host !== this.config.host) batch.push({ record, kind, vlan: record.vlan, ip, remove: false });
     }
     const stale: WriteOp[] = [];
-    for (const [key, entry] of this.table.entries()) {
-      if (entry.host === undefined || seen.has(key)) continue;
-      stale.push({ op: 'remove', ip: key % TWO32, vlan: Math.floor(key / TWO32), source: entry.source, origin: { host: entry.host, seq: 0 } });
+    for (const entry of this.table.scan()) {
+      const host = entry.host;
+      if (host === undefined || seen.has(entry.key)) continue;
+      stale.push({ op: 'remove', ip: entry.ip, vlan: entry.vlan, source: entry.source, origin: { host, seq: 0 } });
     }
     await this.applyEvents(batch);
     if (stale.length > 0) await this.table.write(stale);
     // What this host learned (before a restart, or while etcd was away) is published again;
     // the client writes only what etcd does not already hold from us.
-    for (const [key, entry] of this.table.entries()) {
+    for (const entry of this.table.scan()) {
       if (entry.host !== undefined || entry.source !== 'learned') continue;
       const mac = formatMac(macFromNumber(entry.mac));
-      void this.count(this.client.putLearned({ ip: formatIPv4(key % TWO32), mac, vlan: Math.floor(key / TWO32), seq: entry.seq ?? 1, ...(entry.port ? { port: entry.port } : {}) }));
+      const port = entry.port;
+      void this.count(this.client.putLearned({ ip: formatIPv4(entry.ip), mac, vlan: entry.vlan, seq: entry.seq ?? 1, ...(port ? { port } : {}) }));
     }
     this.log.info('fabric synchronised', {
       records: records.length,
@@ -234,7 +236,7 @@ export class FabricSync {
 
   private countRemote(): void {
     let n = 0;
-    for (const [, entry] of this.table.entries()) if (entry.host !== undefined) n++;
+    for (const entry of this.table.scan()) if (entry.host !== undefined) n++;
     this.counters.remoteBindings = n;
   }
 }

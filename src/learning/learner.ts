@@ -6,7 +6,7 @@ import type { ArpEvent } from '../dataplane/arp_events';
 import type { FdbEvent } from '../dataplane/fdb_events';
 import type { Update, UpdateSummary } from '../dataplane/updates';
 import type { Config } from '../config/config';
-import { keyOf, macFromNumber, macToNumber, type BindingTable, type Entry, type WriteOp } from '../table/binding_table';
+import { keyOf, macFromNumber, macToNumber, type BindingTable, type WriteOp } from '../table/binding_table';
 import type { FdbView } from '../table/fdb_view';
 import type { EventHub } from './event_hub';
 import { egressForm, garpFrame, probeFrame } from './frames';
@@ -132,11 +132,8 @@ export class Learner {
    * stored one is a tenth of the aging time old (or the port changed): ARP refreshes must not
    * turn into a write per frame, yet a restart must not age out live bindings.
    */
-  private refresh(vlan: number, ip: number, entry: Entry, portChanged: boolean): void {
-    entry.lastSeen = Date.now();
-    entry.hits++;
-    const storeEvery = Math.max(1000, (this.config.learning.agingSeconds || 600) * 100);
-    if (portChanged || entry.lastSeen - (entry.storedSeen ?? 0) >= storeEvery) this.table.touched(vlan, ip);
+  private refresh(vlan: number, ip: number, port?: string): void {
+    this.table.confirm(vlan, ip, port, Math.max(1000, (this.config.learning.agingSeconds || 600) * 100));
   }
 
   private isUplink(port: number): boolean {
@@ -153,8 +150,7 @@ export class Learner {
     if (taken.length === 0) return;
     this.stats.moves += taken.length;
     for (const ip of taken) {
-      const entry = this.table.entry(vlan, ip);
-      if (entry) entry.moves++;
+      this.table.moved(vlan, ip);
       this.events.emit('moved', { ip: formatIPv4(ip), vlan, mac: formatMac(mac), from: 'fabric', to: this.portName(port) });
     }
     this.announce(vlan, taken, mac, port);
@@ -184,9 +180,7 @@ export class Learner {
           await this.takeOver(e.vlan, [e.spa], parseMac(e.sha)!, e.port);
           return;
         }
-        const port = this.portName(e.port);
-        this.refresh(e.vlan, e.spa, entry, entry.port !== port);
-        entry.port = port;
+        this.refresh(e.vlan, e.spa, this.portName(e.port));
         this.agingProbes.delete(key);
         this.stats.refreshed++;
         return;
@@ -221,7 +215,7 @@ export class Learner {
     const key = keyOf(e.vlan, e.spa);
     const entry = this.table.entry(e.vlan, e.spa);
     if (!entry || entry.mac !== macToNumber(parseMac(e.sha)!)) return;
-    this.refresh(e.vlan, e.spa, entry, false);
+    this.refresh(e.vlan, e.spa);
     this.agingProbes.delete(key);
     const pending = this.conflicts.get(key);
     if (pending) {
@@ -270,9 +264,7 @@ export class Learner {
     if (!this.conflicts.delete(key) || this.stopped) return;
     const result = await this.table.write([{ op: 'upsert', ip: e.spa, vlan: e.vlan, mac: parseMac(e.sha)!, source: 'learned', port: this.portName(e.port) }]);
     if (!result.counts.replaced) return;
-    const entry = this.table.entry(e.vlan, e.spa);
-    if (entry) entry.moves++;
-    this.table.touched(e.vlan, e.spa);
+    this.table.moved(e.vlan, e.spa);
     this.stats.claimsWon++;
     this.events.emit('replaced', { ip: e.sender, vlan: e.vlan, mac: e.sha, port: this.portName(e.port), reason: 'the previous owner did not answer' }, 'warn');
     this.announce(e.vlan, [e.spa], parseMac(e.sha)!, e.port);
@@ -293,11 +285,11 @@ export class Learner {
     }
     if (moved.size === 0) return;
     const hits = new Map<FdbEvent, number[]>();
-    for (const [key, entry] of this.table.entries()) {
-      const e = moved.get(entry.mac)?.get(Math.floor(key / TWO32));
+    for (const entry of this.table.scan()) {
+      const e = moved.get(entry.mac)?.get(entry.vlan);
       if (!e) continue;
       if (!hits.has(e)) hits.set(e, []);
-      hits.get(e)!.push(key % TWO32);
+      hits.get(e)!.push(entry.ip);
     }
     const now = Date.now();
     for (let [e, ips] of hits) {
@@ -310,10 +302,7 @@ export class Learner {
       const announce: number[] = [];
       for (const ip of ips) {
         const key = keyOf(e.vlan, ip);
-        const entry = this.table.entry(e.vlan, ip)!;
-        entry.moves++;
-        entry.port = this.portName(e.port);
-        this.table.touched(e.vlan, ip);
+        this.table.moved(e.vlan, ip, this.portName(e.port));
         this.stats.moves++;
         const window = this.config.migration.freezeWindowSeconds * 1000;
         const times = (this.moveTimes.get(key) ?? []).filter((t) => now - t < window);
@@ -384,11 +373,10 @@ export class Learner {
     if (agingSeconds === 0) return;
     const now = Date.now();
     const expired: { ip: number; vlan: number; mac: string }[] = [];
-    for (const [key, entry] of this.table.entries()) {
+    for (const entry of this.table.scan()) {
       if (entry.source !== 'learned') continue;
       const silent = (now - entry.lastSeen) / 1000;
-      const vlan = Math.floor(key / TWO32);
-      const ip = key % TWO32;
+      const { key, vlan, ip } = entry;
       if (silent >= agingSeconds) {
         expired.push({ ip, vlan, mac: formatMac(macFromNumber(entry.mac)) });
       } else if (silent >= agingSeconds - probeBeforeSeconds && !this.agingProbes.has(key)) {
@@ -411,9 +399,9 @@ export class Learner {
     this.perPort.clear();
     this.perVlan.clear();
     const portIndex = new Map(this.config.ports.map((p, i) => [p.name, i]));
-    for (const [key, entry] of this.table.entries()) {
+    for (const entry of this.table.scan()) {
       if (entry.source !== 'learned') continue;
-      const vlan = Math.floor(key / TWO32);
+      const vlan = entry.vlan;
       this.perVlan.set(vlan, (this.perVlan.get(vlan) ?? 0) + 1);
       const port = entry.port === undefined ? undefined : portIndex.get(entry.port);
       if (port !== undefined) this.perPort.set(port, (this.perPort.get(port) ?? 0) + 1);

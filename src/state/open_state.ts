@@ -59,7 +59,7 @@ export function openState(dir: string, sync: 'normal' | 'full', staticBindings: 
       live.map(({ key, entry }) => ({ vlan: Math.floor(key / TWO32), ip: key % TWO32, mac: macFromNumber(entry.mac), source: entry.source })),
     attach(table: BindingTable): void {
       table.restore(live);
-      journal = new TableJournal(store, (key) => table.entry(Math.floor(key / TWO32), key % TWO32), log);
+      journal = new TableJournal(store, (key) => table.takeForStore(key), log);
       table.journal = journal;
     },
     close(): void {

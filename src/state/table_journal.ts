@@ -14,7 +14,8 @@ export class TableJournal {
 
   constructor(
     private readonly store: BindingStore,
-    private readonly lookup: (key: number) => Entry | undefined,
+    /** A key's current state, which the store holds from then on (its last-seen included). */
+    private readonly takeForStore: (key: number) => Entry | undefined,
     private readonly log: Logger,
   ) {
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
@@ -53,10 +54,6 @@ export class TableJournal {
   }
 
   private *states(keys: Iterable<number>): Generator<[number, Entry | undefined]> {
-    for (const key of keys) {
-      const entry = this.lookup(key);
-      if (entry) entry.storedSeen = entry.lastSeen;
-      yield [key, entry];
-    }
+    for (const key of keys) yield [key, this.takeForStore(key)];
   }
 }

@@ -1,15 +1,20 @@
 // The control side's view of the binding table, and the one way to change it.
 //
-// The dataplane's rte_hash is the table the workers read; this is its mirror, kept so that
-// listing, filtering and export never iterate the hash under a concurrent writer. Writes are
+// The dataplane's FlatTable is the table the workers read; this is its mirror (in typed
+// columns, see compact_entries.ts), kept so that listing, filtering and export never iterate
+// the dataplane's table under a concurrent writer. Writes are
 // serialised here, each decided against the mirror first (so every outcome, table-full
 // included, is known exactly), sent to the dataplane as effective updates only, and committed
 // to the mirror once the dataplane has made them visible to the workers.
 import { formatIPv4, formatMac } from '../dataplane/address';
-import { SOURCE_RANK, type BindingSource, type Update, type UpdateSummary } from '../dataplane/updates';
+import { SOURCE_RANK, type BindingColumns, type BindingSource, type Update, type UpdateSummary } from '../dataplane/updates';
+import { CompactEntries, type Entry, type EntryCursor } from './compact_entries';
+
+export type { Entry, EntryCursor };
 
 export interface TableWriterPort {
   apply(updates: readonly Update[]): Promise<UpdateSummary>;
+  upsertRows(columns: BindingColumns, rows: Int32Array, source: BindingSource): Promise<UpdateSummary>;
 }
 
 /** A binding that another host of the fabric holds: its name and the mobility sequence. */
@@ -48,25 +53,6 @@ export type Outcome =
   /** The binding there comes from a higher source (static > api > learned). */
   | 'outranked';
 
-/** What the control side knows of a binding beyond its MAC. */
-export interface Entry {
-  mac: number;
-  source: BindingSource;
-  /** Port the binding was learned or last seen on, if known. */
-  port?: string;
-  firstSeen: number;
-  lastSeen: number;
-  moves: number;
-  /** ARP frames from the owner that confirmed the binding. */
-  hits: number;
-  /** The last-seen time the state store holds, so refreshes are stored only now and then. */
-  storedSeen?: number;
-  /** The fabric host that holds the binding; absent = this host. */
-  host?: string;
-  /** Mobility sequence: rises each time the binding changes MAC or host. */
-  seq?: number;
-}
-
 /** Where the table's changes go to survive a restart (the state store). */
 export interface TableJournal {
   /** These keys changed; `durable`: their new state is stored before this returns. */
@@ -103,6 +89,8 @@ export interface ListFilter {
 }
 
 const TWO32 = 2 ** 32;
+/** Rows of an import decided and handed to the dataplane at a time. */
+const IMPORT_CHUNK = 65536;
 
 export const keyOf = (vlan: number, ip: number): number => vlan * TWO32 + ip;
 /** The six octets as one number below 2^48 (exact in a double); no closure: it runs per binding. */
@@ -122,7 +110,7 @@ function emptyCounts(): Record<Outcome, number> {
 }
 
 export class BindingTable {
-  private readonly macs = new Map<number, Entry>();
+  private readonly entries = new CompactEntries();
   private sortedKeys: Float64Array | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   /** Updates (records) sent to the dataplane, for the metrics. */
@@ -141,42 +129,69 @@ export class BindingTable {
   ) {}
 
   get size(): number {
-    return this.macs.size;
+    return this.entries.size;
   }
 
   /** Records bindings the dataplane already holds (the config's, loaded at start). */
   seed(bindings: readonly { ip: number; vlan: number; mac: Uint8Array }[], source: BindingSource = 'static'): void {
     const now = Date.now();
     for (const b of bindings) {
-      this.macs.set(keyOf(b.vlan, b.ip), { mac: macToNumber(b.mac), source, firstSeen: now, lastSeen: now, moves: 0, hits: 0 });
+      this.entries.set(b.vlan, b.ip, { mac: macToNumber(b.mac), source, firstSeen: now, lastSeen: now, moves: 0, hits: 0 });
     }
     this.sortedKeys = null;
   }
 
   /** Records entries the dataplane already holds as they were stored (the state store's, at start). */
   restore(stored: readonly { key: number; entry: Entry }[]): void {
-    for (const { key, entry } of stored) this.macs.set(key, { ...entry, storedSeen: entry.lastSeen });
+    for (const { key, entry } of stored) this.entries.set(Math.floor(key / TWO32), key % TWO32, { ...entry, storedSeen: entry.lastSeen });
     this.sortedKeys = null;
   }
 
-  /** The learner changed an entry in place (last seen, moves, port): store it with the next batch. */
-  touched(vlan: number, ip: number): void {
-    this.journal?.changed([keyOf(vlan, ip)], false);
-  }
-
   get(vlan: number, ip: number): BindingView | undefined {
-    const entry = this.macs.get(keyOf(vlan, ip));
+    const entry = this.entries.get(vlan, ip);
     return entry === undefined ? undefined : view(keyOf(vlan, ip), entry, this.hostName);
   }
 
-  /** The live entry, for the learner to update in place (last seen, hits, moves, port). */
+  /** A snapshot of the binding, for decisions; change it through confirm() and moved(). */
   entry(vlan: number, ip: number): Entry | undefined {
-    return this.macs.get(keyOf(vlan, ip));
+    return this.entries.get(vlan, ip);
   }
 
-  /** Every (key, entry), unordered: for the learner's aging sweep. */
-  entries(): IterableIterator<[number, Entry]> {
-    return this.macs.entries();
+  /**
+   * The owner confirmed the binding (seen now, one more hit, on `port` if given). It is stored
+   * with the next batch when the port changed or the stored last-seen is `storeEveryMs` old.
+   */
+  confirm(vlan: number, ip: number, port: string | undefined, storeEveryMs: number): void {
+    const slot = this.entries.slotOf(vlan, ip);
+    if (slot < 0) return;
+    const now = Date.now();
+    this.entries.setLastSeen(slot, now);
+    this.entries.addHit(slot);
+    const portChanged = port !== undefined && port !== this.entries.portAt(slot);
+    if (portChanged) this.entries.setPort(slot, port);
+    if (portChanged || now - (this.entries.storedSeenAt(slot) ?? 0) >= storeEveryMs) this.journal?.changed([keyOf(vlan, ip)], false);
+  }
+
+  /** The binding's owner moved (to `port`, if known): one more move, stored with the next batch. */
+  moved(vlan: number, ip: number, port?: string): void {
+    const slot = this.entries.slotOf(vlan, ip);
+    if (slot < 0) return;
+    this.entries.addMove(slot);
+    if (port !== undefined) this.entries.setPort(slot, port);
+    this.journal?.changed([keyOf(vlan, ip)], false);
+  }
+
+  /** The binding's state for the state store, which from now on holds its last-seen. */
+  takeForStore(key: number): Entry | undefined {
+    const slot = this.entries.slotOf(Math.floor(key / TWO32), key % TWO32);
+    if (slot < 0) return undefined;
+    this.entries.setStoredSeen(slot, this.entries.lastSeenAt(slot));
+    return this.entries.read(slot);
+  }
+
+  /** Every binding, unordered, through a cursor valid for one step (see CompactEntries.scan). */
+  scan(): Generator<EntryCursor> {
+    return this.entries.scan();
   }
 
   /**
@@ -205,6 +220,82 @@ export class BindingTable {
     return run;
   }
 
+  /**
+   * Imports rows [0, count) of `columns` as API bindings: the same outcomes as write() of one
+   * upsert per row, in order, after every write submitted before it, and durable as a whole,
+   * like writeAll(). Rows are decided against the columns with no object per row, IMPORT_CHUNK
+   * at a time; a chunk that names a key twice, or a table whose changes the fabric follows,
+   * takes write()'s path, which stages every decision.
+   */
+  importColumns(columns: BindingColumns, count: number): Promise<Record<Outcome, number>> {
+    const run = this.queue.then(async () => {
+      const counts = emptyCounts();
+      const changedKeys: number[] = [];
+      for (let start = 0; start < count; start += IMPORT_CHUNK) {
+        const end = Math.min(count, start + IMPORT_CHUNK);
+        if (this.onChanges || repeatsAKey(columns, start, end)) {
+          const ops: WriteOp[] = [];
+          for (let i = start; i < end; i++) {
+            ops.push({ op: 'upsert', ip: columns.ips[i]!, vlan: columns.vlans[i]!, mac: columns.macs.subarray(i * 6, i * 6 + 6) });
+          }
+          const result = await this.writeNow(ops, false, changedKeys);
+          for (const outcome of Object.keys(counts) as Outcome[]) counts[outcome] += result.counts[outcome];
+        } else {
+          await this.importChunk(columns, start, end, counts, changedKeys);
+        }
+      }
+      if (changedKeys.length > 0) this.journal?.changed(changedKeys, true);
+      return counts;
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Rows [start, end) of an import, none of them for the same key. */
+  private async importChunk(columns: BindingColumns, start: number, end: number, counts: Record<Outcome, number>, changedKeys: number[]): Promise<void> {
+    const { ips, vlans, macs } = columns;
+    const effective = new Int32Array(end - start);
+    let effectiveCount = 0;
+    let size = this.entries.size;
+    for (let row = start; row < end; row++) {
+      const slot = this.entries.slotOf(vlans[row]!, ips[row]!);
+      if (slot < 0) {
+        if (size >= this.capacity) {
+          counts.table_full++;
+          continue;
+        }
+        size++;
+        counts.added++;
+      } else {
+        const source = this.entries.sourceAt(slot);
+        const sameMac = this.entries.macAt(slot) === macNumberAt(macs, row * 6);
+        if (SOURCE_RANK[source] > SOURCE_RANK.api) {
+          counts[sameMac ? 'unchanged' : 'outranked']++;
+          continue;
+        }
+        if (sameMac) {
+          counts.unchanged++;
+          // Same MAC from another source or host: the API's now (see writeNow).
+          if (source === 'api' && this.entries.hostAt(slot) === undefined) continue;
+        } else counts.replaced++;
+      }
+      effective[effectiveCount++] = row;
+    }
+    if (effectiveCount === 0) return;
+    const rows = effective.subarray(0, effectiveCount);
+    const started = process.hrtime.bigint();
+    const native = await this.dataplane.upsertRows(columns, rows, 'api');
+    this.onApplied?.(effectiveCount, Number(process.hrtime.bigint() - started) / 1e9);
+    this.updatesApplied += effectiveCount;
+    if (native.tableFull > 0) throw new Error(`dataplane refused ${native.tableFull} updates for lack of room`);
+    const now = Date.now();
+    for (const row of rows) {
+      this.entries.putLocal(vlans[row]!, ips[row]!, macNumberAt(macs, row * 6), 'api', now);
+      changedKeys.push(keyOf(vlans[row]!, ips[row]!));
+    }
+    this.sortedKeys = null;
+  }
+
   /** `changedKeys`: collect the changed keys there instead of journaling them. */
   private async writeNow(ops: readonly WriteOp[], detail: boolean, changedKeys?: number[]): Promise<WriteResult> {
     const counts = emptyCounts();
@@ -214,12 +305,12 @@ export class BindingTable {
     const staged = new Map<number, Entry | null>();
     const fabricKeys = new Set<number>();
     const effective: Update[] = [];
-    let size = this.macs.size;
+    let size = this.entries.size;
     const now = Date.now();
 
     for (const op of ops) {
       const key = keyOf(op.vlan, op.ip);
-      const current = staged.has(key) ? staged.get(key)! : (this.macs.get(key) ?? null);
+      const current = staged.has(key) ? staged.get(key)! : (this.entries.get(op.vlan, op.ip) ?? null);
       const rank = SOURCE_RANK[op.source ?? 'api'];
       let outcome: Outcome;
       if (op.origin) fabricKeys.add(key);
@@ -279,9 +370,11 @@ export class BindingTable {
     }
     const previousOf = new Map<number, Entry | undefined>();
     for (const [key, entry] of staged) {
-      if (this.onChanges) previousOf.set(key, this.macs.get(key));
-      if (entry === null) this.macs.delete(key);
-      else this.macs.set(key, entry);
+      const vlan = Math.floor(key / TWO32);
+      const ip = key % TWO32;
+      if (this.onChanges) previousOf.set(key, this.entries.get(vlan, ip));
+      if (entry === null) this.entries.delete(vlan, ip);
+      else this.entries.set(vlan, ip, entry);
     }
     if (staged.size > 0 && this.onChanges) {
       const changes: TableChange[] = [];
@@ -305,9 +398,9 @@ export class BindingTable {
     let lastKey: number | undefined;
     for (; i < keys.length && out.length < limit; i++) {
       const key = keys[i]!;
-      const entry = this.macs.get(key)!;
-      if (!matches(filter, key, entry.mac)) continue;
-      out.push(view(key, entry, this.hostName));
+      const slot = this.entries.slotOf(Math.floor(key / TWO32), key % TWO32);
+      if (!matches(filter, key, this.entries.macAt(slot))) continue;
+      out.push(view(key, this.entries.read(slot), this.hostName));
       lastKey = key;
     }
     return { bindings: out, next: i < keys.length && lastKey !== undefined ? lastKey : undefined };
@@ -316,16 +409,47 @@ export class BindingTable {
   /** Every binding in (vlan, ip) order, for export. */
   *all(filter: ListFilter = {}): Generator<BindingView> {
     for (const key of this.sorted()) {
-      const entry = this.macs.get(key);
-      if (entry !== undefined && matches(filter, key, entry.mac)) yield view(key, entry, this.hostName);
+      const slot = this.entries.slotOf(Math.floor(key / TWO32), key % TWO32);
+      if (slot >= 0 && matches(filter, key, this.entries.macAt(slot))) yield view(key, this.entries.read(slot), this.hostName);
     }
   }
 
   private sorted(): Float64Array {
     // Sorted once per change of the table, then shared by every page and export.
-    this.sortedKeys ??= Float64Array.from(this.macs.keys()).sort();
+    this.sortedKeys ??= this.entries.keys().sort();
     return this.sortedKeys;
   }
+}
+
+/** The MAC at bytes[at, at + 6) as macToNumber gives it. */
+function macNumberAt(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! * 0x10000 + bytes[at + 1]! * 0x100 + bytes[at + 2]!) * 0x1000000 + ((bytes[at + 3]! << 16) | (bytes[at + 4]! << 8) | bytes[at + 5]!);
+}
+
+let keySeen = new Int32Array(0);
+
+/** Whether rows [start, end) name some (vlan, ip) twice: an open-addressing set of row numbers. */
+function repeatsAKey(columns: BindingColumns, start: number, end: number): boolean {
+  const { ips, vlans } = columns;
+  let bits = 1;
+  while (1 << bits < 2 * (end - start)) bits++;
+  if (keySeen.length < 1 << bits) keySeen = new Int32Array(1 << bits);
+  const seen = keySeen.subarray(0, 1 << bits);
+  seen.fill(0);
+  const mask = seen.length - 1;
+  for (let row = start; row < end; row++) {
+    const ip = ips[row]!;
+    const vlan = vlans[row]!;
+    let at = Math.imul(ip ^ Math.imul(vlan, 0x85ebca6b), 0x9e3779b1) >>> (32 - bits);
+    for (;;) {
+      const other = seen[at]! - 1;
+      if (other < 0) break;
+      if (ips[other] === ip && vlans[other] === vlan) return true;
+      at = (at + 1) & mask;
+    }
+    seen[at] = row + 1;
+  }
+  return false;
 }
 
 /** Host and seq of a new entry: the fabric's for a replayed write; a local one takes the binding over. */
