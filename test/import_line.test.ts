@@ -19,7 +19,11 @@ function general(text: string): { ip: number; vlan: number; mac: number[] } | nu
 function fast(text: string): { ip: number; vlan: number; mac: number[] } | null {
   const line: FastLine = { ip: -1, vlan: -1 };
   const mac = new Uint8Array(6);
-  return readFastLine(text, line, mac, 0) ? { ip: line.ip, vlan: line.vlan, mac: [...mac] } : null;
+  // The line sits between bytes of other lines, which the reader must not look at.
+  const bytes = Buffer.from(`{"ip":"9.9.9.9"}\n${text}\n:. }0`);
+  const from = bytes.indexOf(0x0a) + 1;
+  const to = bytes.lastIndexOf(0x0a);
+  return readFastLine(bytes, from, to, line, mac, 0) ? { ip: line.ip, vlan: line.vlan, mac: [...mac] } : null;
 }
 
 function agree(text: string): boolean {

@@ -1,10 +1,9 @@
 // Parses a bulk import (NDJSON or CSV) line by line into compact columns, collecting every bad
 // line with its number. Nothing is applied here: the caller decides whether bad lines stop
 // the whole import.
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { bindingFromObject, FieldError, ipField, macField, vlanField } from './binding_input';
-import { readFastLine, type FastLine } from './import_line';
+import { readFastCsvLine, readFastLine, type FastLine } from './import_line';
 
 export type ImportFormat = 'ndjson' | 'csv';
 
@@ -27,6 +26,8 @@ export interface ParsedImport {
 /** Bad lines reported in full; past this only counted. */
 export const MAX_REPORTED_BAD_LINES = 1000;
 const MAX_LINE = 4096;
+/** Bytes of one line kept while its end has not arrived; past this it is refused as too long. */
+const MAX_LINE_BYTES = 65536;
 
 class Columns {
   count = 0;
@@ -58,7 +59,7 @@ class Columns {
 }
 
 /** `ip,mac[,vlan]`, cells trimmed; null for the header line. Finds the commas rather than splitting. */
-function parseCsvLine(text: string): { ip: number; mac: Uint8Array; vlan: number } | null {
+export function parseCsvLine(text: string): { ip: number; mac: Uint8Array; vlan: number } | null {
   const first = text.indexOf(',');
   const second = first < 0 ? -1 : text.indexOf(',', first + 1);
   if (first < 0 || (second >= 0 && text.indexOf(',', second + 1) >= 0)) {
@@ -71,6 +72,59 @@ function parseCsvLine(text: string): { ip: number; mac: Uint8Array; vlan: number
   return { ip: ipField(ip), mac: macField(mac), vlan: vlanField(vlan) };
 }
 
+/**
+ * Splits a byte stream into lines as readline does with crlfDelay Infinity: "\n", "\r\n" and a
+ * lone "\r" each end a line, a "\r\n" split across chunks included, and a last line needs no
+ * break. Calls `onLine(bytes, from, to)` with the line's bytes, the break excluded, or
+ * `onLine(null, 0, 0)` for a line longer than MAX_LINE_BYTES, whose bytes are not kept.
+ */
+async function forEachLine(input: Readable, onLine: (bytes: Uint8Array | null, from: number, to: number) => void): Promise<void> {
+  let carry: Buffer = Buffer.alloc(0);
+  let overlong = false; // the current line passed MAX_LINE_BYTES: skip to its end
+  let skipLineFeed = false; // the previous chunk ended in "\r"
+  for await (const chunk of input) {
+    let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    let start = 0;
+    if (skipLineFeed && bytes.length > 0 && bytes[0] === 0x0a) start = 1;
+    skipLineFeed = false;
+    if (carry.length > 0) {
+      // Only the unfinished line is copied; a chunk is scanned in place.
+      bytes = Buffer.concat([carry, bytes.subarray(start)]);
+      start = 0;
+    }
+    let from = start;
+    // Most imports end their lines in "\n" alone: then memchr (indexOf) finds each one.
+    const onlyLineFeeds = bytes.indexOf(0x0d, start) < 0;
+    for (let i = start; i < bytes.length; i++) {
+      if (onlyLineFeeds) {
+        i = bytes.indexOf(0x0a, i);
+        if (i < 0) break;
+      }
+      const b = bytes[i]!;
+      if (b !== 0x0a && b !== 0x0d) continue;
+      if (overlong) onLine(null, 0, 0);
+      else onLine(bytes, from, i);
+      overlong = false;
+      if (b === 0x0d) {
+        if (i + 1 === bytes.length) skipLineFeed = true;
+        else if (bytes[i + 1] === 0x0a) i++;
+      }
+      from = i + 1;
+    }
+    carry = from < bytes.length && !overlong ? Buffer.from(bytes.subarray(from)) : Buffer.alloc(0);
+    if (carry.length > MAX_LINE_BYTES) {
+      overlong = true;
+      carry = Buffer.alloc(0);
+    }
+  }
+  if (overlong) onLine(null, 0, 0);
+  else if (carry.length > 0) onLine(carry, 0, carry.length);
+}
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || (b >= 0x09 && b <= 0x0d);
+}
+
 export async function parseImport(input: Readable, format: ImportFormat): Promise<ParsedImport> {
   const columns = new Columns();
   const bad: BadLine[] = [];
@@ -81,39 +135,54 @@ export async function parseImport(input: Readable, format: ImportFormat): Promis
     badCount++;
     if (bad.length < MAX_REPORTED_BAD_LINES) bad.push({ line, message });
   };
-  for await (const raw of createInterface({ input, crlfDelay: Infinity })) {
-    line++;
-    const text = raw.trim();
-    if (text === '' || text.startsWith('#')) continue;
+  // The general path: the line as text, trimmed as String.trim does (Unicode spaces and a
+  // byte-order mark included), with its exact error messages.
+  const general = (text: string): void => {
+    if (text === '' || text.startsWith('#')) return;
     if (text.length > MAX_LINE) {
       reject(`line longer than ${MAX_LINE} characters`);
-      continue;
+      return;
     }
     try {
       if (format === 'csv') {
         const b = parseCsvLine(text);
         if (b) columns.push(b.ip, b.vlan, b.mac);
-      } else {
-        columns.reserve();
-        if (readFastLine(text, fast, columns.macs, columns.count * 6)) {
-          columns.ips[columns.count] = fast.ip;
-          columns.vlans[columns.count] = fast.vlan;
-          columns.count++;
-          continue;
-        }
-        let o: unknown;
-        try {
-          o = JSON.parse(text);
-        } catch {
-          throw new FieldError('line', 'not valid JSON');
-        }
-        const b = bindingFromObject(o);
-        columns.push(b.ip, b.vlan, b.mac);
+        return;
       }
+      let o: unknown;
+      try {
+        o = JSON.parse(text);
+      } catch {
+        throw new FieldError('line', 'not valid JSON');
+      }
+      const b = bindingFromObject(o);
+      columns.push(b.ip, b.vlan, b.mac);
     } catch (error) {
       reject(error instanceof FieldError ? error.message : String(error));
     }
-  }
+  };
+  await forEachLine(input, (bytes, from, to) => {
+    line++;
+    if (bytes === null) {
+      reject(`line longer than ${MAX_LINE} characters`);
+      return;
+    }
+    // ASCII spaces trimmed here; a line with anything else around it goes the general way.
+    while (from < to && isSpace(bytes[from]!)) from++;
+    while (to > from && isSpace(bytes[to - 1]!)) to--;
+    if (from === to || bytes[from] === 0x23) return; // empty, or a '#' comment
+    if (to - from <= MAX_LINE) {
+      columns.reserve();
+      const read = format === 'csv' ? readFastCsvLine : readFastLine;
+      if (read(bytes, from, to, fast, columns.macs, columns.count * 6)) {
+        columns.ips[columns.count] = fast.ip;
+        columns.vlans[columns.count] = fast.vlan;
+        columns.count++;
+        return;
+      }
+    }
+    general(Buffer.from(bytes.buffer, bytes.byteOffset + from, to - from).toString('utf8').trim());
+  });
   return {
     count: columns.count,
     ips: columns.ips.subarray(0, columns.count),

@@ -1,15 +1,28 @@
 // Parsing and formatting of the addresses a binding is made of. Strict on purpose: a table
 // that answers for the whole segment must not guess what "10.1" or "aa:bb:cc" meant.
 
-// Both parsers walk the characters once and allocate nothing but the result: a bulk import
-// calls them a million times each. What they accept is exactly what these patterns match
-// (test/address.test.ts checks the two agree):
+// Both parsers walk the bytes once and allocate nothing but the result: a bulk import calls
+// them a million times each, on the request's bytes. What they accept is exactly what these
+// patterns match (test/address.test.ts checks the two agree):
 //   IPv4: ^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$
 //   MAC:  ^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$
+// The string forms copy the text's characters into a scratch buffer first (a character past
+// ASCII becomes 0xff, which neither parser accepts).
 
 const DOT = 0x2e;
 const ZERO = 0x30;
 const NINE = 0x39;
+/** Longer than any address text, so a longer one is refused by length alone. */
+const scratch = new Uint8Array(18);
+
+function ascii(text: string, from: number, to: number): number {
+  const length = Math.min(to - from, scratch.length);
+  for (let i = 0; i < length; i++) {
+    const c = text.charCodeAt(from + i);
+    scratch[i] = c < 0x80 ? c : 0xff;
+  }
+  return to - from;
+}
 
 /** The IPv4 address as an unsigned 32-bit number (host order), or null if `text` is not one. */
 export function parseIPv4(text: string): number | null {
@@ -18,25 +31,31 @@ export function parseIPv4(text: string): number | null {
 
 /** parseIPv4 of text[from, to), without taking the substring. */
 export function parseIPv4In(text: string, from: number, to: number): number | null {
+  const length = ascii(text, from, to);
+  return length > scratch.length ? null : parseIPv4Bytes(scratch, 0, length);
+}
+
+/** parseIPv4 of the ASCII bytes[from, to). */
+export function parseIPv4Bytes(bytes: Uint8Array, from: number, to: number): number | null {
   if (to - from < 7 || to - from > 15) return null;
   let value = 0;
   let i = from;
   for (let octet = 0; octet < 4; octet++) {
     if (octet > 0) {
-      if (text.charCodeAt(i) !== DOT) return null;
+      if (bytes[i] !== DOT) return null;
       i++;
     }
     const start = i;
     let v = 0;
     while (i < to && i - start < 4) {
-      const c = text.charCodeAt(i);
+      const c = bytes[i]!;
       if (c < ZERO || c > NINE) break;
       v = v * 10 + (c - ZERO);
       i++;
     }
     const digits = i - start;
     // One to three digits, no leading zero ("0" itself is fine), at most 255.
-    if (digits === 0 || digits > 3 || (digits > 1 && text.charCodeAt(start) === ZERO) || v > 255) return null;
+    if (digits === 0 || digits > 3 || (digits > 1 && bytes[start] === ZERO) || v > 255) return null;
     value = value * 256 + v;
   }
   return i === to ? value : null;
@@ -59,13 +78,19 @@ export function parseMacInto(text: string, out: Uint8Array, at: number): boolean
 
 /** parseMacInto of text[from, to), without taking the substring. */
 export function parseMacIn(text: string, from: number, to: number, out: Uint8Array, at: number): boolean {
+  const length = ascii(text, from, to);
+  return length <= scratch.length && parseMacBytes(scratch, 0, length, out, at);
+}
+
+/** parseMacInto of the ASCII bytes[from, to). */
+export function parseMacBytes(bytes: Uint8Array, from: number, to: number, out: Uint8Array, at: number): boolean {
   if (to - from !== 17) return false;
-  const separator = text.charCodeAt(from + 2);
+  const separator = bytes[from + 2];
   if (separator !== 0x3a && separator !== 0x2d) return false; // ':' or '-'
   for (let i = 0; i < 6; i++) {
-    const hi = hexValue(text.charCodeAt(from + i * 3));
-    const lo = hexValue(text.charCodeAt(from + i * 3 + 1));
-    if (hi < 0 || lo < 0 || (i < 5 && text.charCodeAt(from + i * 3 + 2) !== separator)) return false;
+    const hi = hexValue(bytes[from + i * 3]!);
+    const lo = hexValue(bytes[from + i * 3 + 1]!);
+    if (hi < 0 || lo < 0 || (i < 5 && bytes[from + i * 3 + 2] !== separator)) return false;
     out[at + i] = (hi << 4) | lo;
   }
   return true;

@@ -373,8 +373,7 @@ export class Learner {
     if (agingSeconds === 0) return;
     const now = Date.now();
     const expired: { ip: number; vlan: number; mac: string }[] = [];
-    for (const entry of this.table.scan()) {
-      if (entry.source !== 'learned') continue;
+    for (const entry of this.table.scan('learned')) {
       const silent = (now - entry.lastSeen) / 1000;
       const { key, vlan, ip } = entry;
       if (silent >= agingSeconds) {
@@ -399,8 +398,7 @@ export class Learner {
     this.perPort.clear();
     this.perVlan.clear();
     const portIndex = new Map(this.config.ports.map((p, i) => [p.name, i]));
-    for (const entry of this.table.scan()) {
-      if (entry.source !== 'learned') continue;
+    for (const entry of this.table.scan('learned')) {
       const vlan = entry.vlan;
       this.perVlan.set(vlan, (this.perVlan.get(vlan) ?? 0) + 1);
       const port = entry.port === undefined ? undefined : portIndex.get(entry.port);

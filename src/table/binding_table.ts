@@ -189,9 +189,9 @@ export class BindingTable {
     return this.entries.read(slot);
   }
 
-  /** Every binding, unordered, through a cursor valid for one step (see CompactEntries.scan). */
-  scan(): Generator<EntryCursor> {
-    return this.entries.scan();
+  /** Every binding (or those from `only`), unordered, through a cursor valid for one step (see CompactEntries.scan). */
+  scan(only?: BindingSource): Generator<EntryCursor> {
+    return this.entries.scan(only);
   }
 
   /**
@@ -231,6 +231,7 @@ export class BindingTable {
     const run = this.queue.then(async () => {
       const counts = emptyCounts();
       const changedKeys: number[] = [];
+      this.entries.reserve(Math.min(this.capacity, this.entries.size + count));
       for (let start = 0; start < count; start += IMPORT_CHUNK) {
         const end = Math.min(count, start + IMPORT_CHUNK);
         if (this.onChanges || repeatsAKey(columns, start, end)) {

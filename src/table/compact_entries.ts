@@ -230,15 +230,23 @@ export class CompactEntries {
   }
 
   /**
-   * Every binding, in slot order, through one cursor that moves on at each step: read what you
+   * Every binding (or those from `only`), in slot order, through one cursor that moves on at each step: read what you
    * need before the next step, and change the table only after the scan.
    */
-  *scan(): Generator<EntryCursor> {
+  *scan(only?: BindingSource): Generator<EntryCursor> {
     const cursor = new EntryCursor(this);
+    const code = only === undefined ? -1 : SOURCE_CODE[only];
     for (let slot = 0; slot < this.count; slot++) {
+      if (code >= 0 && this.source[slot] !== code) continue;
       cursor.slot = slot;
       yield cursor;
     }
+  }
+
+  /** Makes room for `bindings` in all, so that a bulk import grows the columns once. */
+  reserve(bindings: number): void {
+    while (this.slots < bindings) this.growSlots();
+    while (2 * bindings > this.index.length) this.growIndex();
   }
 
   /** Every key, unordered, for sorting. */
