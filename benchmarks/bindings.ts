@@ -1,9 +1,12 @@
 // Bindings per second: through the library (Dataplane.upsert, and the daemon's BindingTable
-// path) and through the control API (a streamed NDJSON bulk import into a running daemon),
-// each reported with its ratio to the library figure measured in the same run.
+// path) and through the control API (a bulk import, NDJSON and CSV, into a running daemon),
+// each reported with its ratio to the library figure measured in the same run; and what the
+// imported bindings cost the daemon in memory.
 //   npm run bench:bindings [-- --count N]
+// The import's body is built before the clock starts, as `microarp bindings import FILE` reads
+// a file that exists: the figure is the daemon's, not the benchmark's string building.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -27,13 +30,34 @@ const SINGLE_WRITES = 5000;
 const WRITERS = 4;
 
 /** Bulk import rate and single POST rate into a running daemon, with state_dir on or off. */
-async function api(count: number, durable: boolean): Promise<{ bulk: number; single: number }> {
+interface ApiFigures {
+  ndjson: number;
+  csv: number;
+  single: number;
+  /** kB, from /proc: before the first import, and 10 s after it. */
+  memory: { rssBefore: number; rssAfter: number; anonBefore: number; anonAfter: number; shmem: number };
+}
+
+function procStatus(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const m = /^(\w+):\s+(\d+) kB/.exec(line);
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+function macText(prefix: string, k: number): string {
+  return `${prefix}:${[k >>> 24, (k >>> 16) & 255, (k >>> 8) & 255, k & 255].map((o) => o.toString(16).padStart(2, '0')).join(':')}`;
+}
+
+async function api(count: number, durable: boolean): Promise<ApiFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'microarp-bench-'));
   const socket = join(dir, 'api.sock');
   const config = join(dir, 'bench.yaml');
   writeFileSync(config, JSON.stringify({
     ports: [{ name: 'p0', device: 'net_null0' }],
-    table: { capacity: count + SINGLE_WRITES + 16 },
+    table: { capacity: 2 * count + SINGLE_WRITES + 16 },
     api: { socket },
     metrics: 'off',
     state_dir: durable ? join(dir, 'state') : 'off',
@@ -42,6 +66,7 @@ async function api(count: number, durable: boolean): Promise<{ bulk: number; sin
     pdump: false,
     log_level: 'warn',
   }));
+  let memory: ApiFigures['memory'] | undefined;
   const daemon = spawn(process.execPath, [join(REPO, 'bin', 'microarp.js'), 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     const client = new ApiClient({ socket });
@@ -50,20 +75,30 @@ async function api(count: number, durable: boolean): Promise<{ bulk: number; sin
       if (up) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    function* lines(): Generator<string> {
-      for (let i = 0; i < count; i += 10000) {
-        let s = '';
-        for (let k = i; k < Math.min(count, i + 10000); k++) {
-          s += `{"ip":"${ipText(0x0d000000 + k)}","mac":"02:cc:${((k >>> 24) & 255).toString(16).padStart(2, '0')}:${((k >>> 16) & 255).toString(16).padStart(2, '0')}:${((k >>> 8) & 255).toString(16).padStart(2, '0')}:${(k & 255).toString(16).padStart(2, '0')}"}\n`;
-        }
-        yield s;
+    const ndjson: string[] = [];
+    const csv: string[] = [];
+    for (let k = 0; k < count; k++) {
+      ndjson.push(`{"ip":"${ipText(0x0d000000 + k)}","mac":"${macText('02:cc', k)}"}\n`);
+      csv.push(`${ipText(0x0f000000 + k)},${macText('02:ee', k)}\n`);
+    }
+    const bodies = { ndjson: Buffer.from(ndjson.join('')), csv: Buffer.from(csv.join('')) };
+    ndjson.length = csv.length = 0;
+    const before = procStatus(daemon.pid!);
+    const rates = { ndjson: 0, csv: 0 };
+    for (const format of ['ndjson', 'csv'] as const) {
+      const t0 = process.hrtime.bigint();
+      const res = await readResponse(await client.raw('POST', `/v1/bindings/import?format=${format}`, Readable.from([bodies[format]])));
+      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+      const added = (res.body as { added?: number }).added;
+      if (res.status !== 200 || added !== count) throw new Error(`import failed: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+      rates[format] = count / seconds;
+      if (format === 'ndjson') {
+        // What the first million cost, once the import's garbage had time to go.
+        await new Promise((r) => setTimeout(r, 10000));
+        const after = procStatus(daemon.pid!);
+        memory = { rssBefore: before.VmRSS!, rssAfter: after.VmRSS!, anonBefore: before.RssAnon!, anonAfter: after.RssAnon!, shmem: after.RssShmem! };
       }
     }
-    const t0 = process.hrtime.bigint();
-    const res = await readResponse(await client.raw('POST', '/v1/bindings/import', Readable.from(lines())));
-    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    const added = (res.body as { added?: number }).added;
-    if (res.status !== 200 || added !== count) throw new Error(`import failed: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
     // Single writes, each answered only once it is visible to the workers (and stored).
     let next = 0;
     const writer = async (): Promise<void> => {
@@ -75,7 +110,7 @@ async function api(count: number, durable: boolean): Promise<{ bulk: number; sin
     const t1 = process.hrtime.bigint();
     await Promise.all(Array.from({ length: WRITERS }, writer));
     const singleSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
-    return { bulk: count / seconds, single: SINGLE_WRITES / singleSeconds };
+    return { ...rates, single: SINGLE_WRITES / singleSeconds, memory: memory! };
   } finally {
     const exited = new Promise((r) => daemon.once('exit', r));
     daemon.kill('SIGTERM');
@@ -94,14 +129,24 @@ async function main(): Promise<void> {
   const rows = [
     ['library: Dataplane.upsert (ring + writer)', lib.library],
     ["library: BindingTable.write (the daemon's path)", lib.table],
-    ['API: NDJSON bulk import, state_dir off', memoryOnly.bulk],
-    ['API: NDJSON bulk import, state_dir on (one SQLite txn)', durable.bulk],
+    ['API: NDJSON bulk import, state_dir off', memoryOnly.ndjson],
+    ['API: CSV bulk import, state_dir off', memoryOnly.csv],
+    ['API: NDJSON bulk import, state_dir on (one SQLite txn)', durable.ndjson],
+    ['API: CSV bulk import, state_dir on (one SQLite txn)', durable.csv],
   ] as const;
   process.stdout.write(`bindings/s, ${count} bindings each, ratio to Dataplane.upsert in the same run\n`);
-  for (const [name, rate] of rows) process.stdout.write(`  ${name.padEnd(56)} ${fmt(rate).padStart(10)}  ${(rate / lib.library).toFixed(2)}x\n`);
+  for (const [name, rate] of rows) {
+    process.stdout.write(`  ${name.padEnd(56)} ${fmt(rate).padStart(10)}  ${(rate / lib.library).toFixed(2)}x  (${(count / rate).toFixed(2)} s)\n`);
+  }
   process.stdout.write(`single API writes (POST /v1/bindings, ${WRITERS} writers, ${SINGLE_WRITES} writes), state_dir on vs off in the same run\n`);
   process.stdout.write(`  state_dir off ${memoryOnly.single.toFixed(0).padStart(8)} writes/s\n`);
   process.stdout.write(`  state_dir on  ${durable.single.toFixed(0).padStart(8)} writes/s  ${(durable.single / memoryOnly.single).toFixed(2)}x\n`);
+  const m = memoryOnly.memory;
+  const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MiB`;
+  process.stdout.write(`daemon memory for ${count} bindings (state_dir off; /proc, 10 s after the import)\n`);
+  process.stdout.write(`  VmRSS   ${mb(m.rssBefore)} -> ${mb(m.rssAfter)} (+${mb(m.rssAfter - m.rssBefore)}, ${(((m.rssAfter - m.rssBefore) * 1024) / count).toFixed(0)} B per binding)\n`);
+  process.stdout.write(`  RssAnon ${mb(m.anonBefore)} -> ${mb(m.anonAfter)} (+${mb(m.anonAfter - m.anonBefore)}): the control side\n`);
+  process.stdout.write(`  RssShmem ${mb(m.shmem)}: DPDK memory, the dataplane's table included, mapped at start\n`);
 }
 
 main().catch((error: unknown) => {
