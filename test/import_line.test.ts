@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bindingFromObject } from '../src/api/binding_input';
 import { readFastLine, type FastLine } from '../src/api/import_line';
-import { seededRandom } from './helpers/random';
+import { mutated, seededRandom } from './helpers/random';
 
 function general(text: string): { ip: number; vlan: number; mac: number[] } | null {
   try {
@@ -78,17 +78,7 @@ describe('fast NDJSON import lines', () => {
     const alphabet = '{}[]":, .0123456789abcdefx-\\nulvaniphmcs\t';
     let read = 0;
     for (let n = 0; n < 200000; n++) {
-      const chars = [...bases[n % bases.length]!];
-      const edits = 1 + Math.floor(next() * 3);
-      for (let e = 0; e < edits; e++) {
-        const at = Math.floor(next() * chars.length);
-        const kind = next();
-        const c = alphabet[Math.floor(next() * alphabet.length)]!;
-        if (kind < 0.4) chars[at] = c;
-        else if (kind < 0.7) chars.splice(at, 1);
-        else chars.splice(at, 0, c);
-      }
-      if (agree(chars.join(''))) read++;
+      if (agree(mutated(bases[n % bases.length]!, alphabet, next))) read++;
     }
     assert.ok(read > 1000, `mutations the fast path read: ${read}`);
   });

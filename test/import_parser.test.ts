@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { bindingFromObject, FieldError } from '../src/api/binding_input';
 import { readFastCsvLine, type FastLine } from '../src/api/import_line';
 import { parseCsvLine, parseImport, type ImportFormat } from '../src/api/import_parser';
-import { seededRandom } from './helpers/random';
+import { mutated, seededRandom } from './helpers/random';
 
 async function reference(text: string, format: ImportFormat): Promise<unknown> {
   const rows: string[] = [];
@@ -115,16 +115,7 @@ describe('bulk import parser', () => {
     const alphabet = ',. 0123456789abcdefx-:\t';
     let read = 0;
     for (let n = 0; n < 100000; n++) {
-      const chars = [...bases[n % bases.length]!];
-      for (let e = 0, edits = 1 + Math.floor(next() * 3); e < edits; e++) {
-        const at = Math.floor(next() * chars.length);
-        const kind = next();
-        const c = alphabet[Math.floor(next() * alphabet.length)]!;
-        if (kind < 0.4) chars[at] = c;
-        else if (kind < 0.7) chars.splice(at, 1);
-        else chars.splice(at, 0, c);
-      }
-      const text = chars.join('').trim();
+      const text = mutated(bases[n % bases.length]!, alphabet, next).trim();
       const line: FastLine = { ip: -1, vlan: -1 };
       const mac = new Uint8Array(6);
       const bytes = Buffer.from(`x,y\n${text}\n,9,`);
