@@ -3,12 +3,16 @@
 //   forward: port 0 replays unicast IPv4 frames for one MAC that a static FDB entry puts
 //            behind port 1 (whose transmit drops); counts frames forwarded per second.
 //   replies: port 0 replays ARP requests for `size` bindings; with --churn N, N binding
-//            updates per second are applied while it answers.
+//            updates per second are applied while it answers. With --capture FILE, port 0's
+//            replies are written there, and --history FILE gets the churn's batches, for
+//            reply_verifier.ts.
 // Prints `BENCH_RESULT {json}`.
 import { parseArgs } from 'node:util';
 import { Dataplane, type Snapshot } from '../src/dataplane/dataplane';
 import { cpuTimes, cpusBusy } from './cpu_load';
 import { binding, bindings } from './workload';
+import type { ChurnBatch } from './reply_verifier';
+import { writeFileSync } from 'node:fs';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 export const FORWARD_DST = Uint8Array.of(0x02, 0xfd, 0, 0, 0, 1);
@@ -24,12 +28,14 @@ async function main(): Promise<void> {
       churn: { type: 'string', default: '0' },
       seconds: { type: 'string', default: '5' },
       prefix: { type: 'string' },
+      capture: { type: 'string' },
+      history: { type: 'string' },
     },
   });
   const size = Number(values.size);
   const churn = Number(values.churn);
   const forward = values.mode === 'forward';
-  const devices = [`net_pcap0,rx_pcap=${values.pcap},infinite_rx=1`];
+  const devices = [`net_pcap0,rx_pcap=${values.pcap},infinite_rx=1${values.capture ? `,tx_pcap=${values.capture}` : ''}`];
   if (forward) devices.push(`net_pcap1,rx_pcap=${values.empty}`);
   const ealArgs = [
     'microarp', '--lcores', '0@(0-1),1@1', '--main-lcore', '0', '--no-huge', '-m', '1024',
@@ -53,6 +59,8 @@ async function main(): Promise<void> {
   // Churn: replace bindings' MACs back and forth, in 10 ms ticks.
   let churning = churn > 0;
   let applied = 0;
+  const history: ChurnBatch[] = [];
+  const now = (): number => performance.timeOrigin + performance.now();
   // Both MACs of every binding are made before the clock starts: the loop measures the table
   // under churn, not the building of a million objects a second.
   const variants = [0xaa, 0xab].map((second) =>
@@ -74,7 +82,9 @@ async function main(): Promise<void> {
         if (k === 0) flip ^= 1;
         batch.push(variants[flip]![k]!);
       }
+      const submitted = now();
       await dp.upsert(batch);
+      history.push({ from: applied, to: applied + batch.length, t0: submitted, t1: now() });
       applied += batch.length;
       await sleep(Math.max(0, 10 - (Date.now() - t0)));
     }
@@ -92,6 +102,7 @@ async function main(): Promise<void> {
   churning = false;
   await churnLoop;
   await dp.stop();
+  if (values.history) writeFileSync(values.history, JSON.stringify(history));
   const elapsed = Number(t1 - t0) / 1e9;
   const rate = (f: (s: Snapshot) => number): number => (f(s1) - f(s0)) / elapsed;
   process.stdout.write(`BENCH_RESULT ${JSON.stringify({

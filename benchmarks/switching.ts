@@ -2,14 +2,16 @@
 //  - forwarding: known-unicast frames forwarded per second by one worker, port 0 -> port 1,
 //    against dpdk-testpmd --forward-mode=io on the same two net_pcap ports and pcap;
 //  - replies under churn: ARP replies per second while 100,000 binding updates per second are
-//    applied, against the same table idle.
-//   npm run bench:switching [-- --seconds 5]
+//    applied, against the same table idle; then every reply of one more churn run, captured,
+//    checked against the churn's history (reply_verifier.ts): a wrong reply fails the run.
+//   npm run bench:switching [-- --seconds 5] [--churn N] [--size N] [--repeat N] [--verify-seconds N]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { writePcap } from '../test/helpers/pcap';
+import { forEachPcapRecord, writePcap } from '../test/helpers/pcap';
+import { ReplyVerifier, type ChurnBatch } from './reply_verifier';
 import { etherFrame } from '../test/helpers/frames';
 import { formatMac } from '../src/dataplane/address';
 import { requestFrames } from './workload';
@@ -17,6 +19,8 @@ import { removeRuntimeDir, sleep, start } from './processes';
 
 const CHILD = join(__dirname, 'dataplane_child.js');
 const FRAMES = 65536;
+/** Clock skew between the pcap PMD's stamps and ours, plus a reply's time from lookup to stamp. */
+const VERIFY_TOLERANCE_MS = 20;
 let runs = 0;
 const prefix = (what: string): string => `microarp-bench-${process.pid}-${++runs}-${what}`;
 
@@ -79,7 +83,7 @@ function commit(): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, churn: { type: 'string', default: '100000' }, size: { type: 'string', default: '65536' }, repeat: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, churn: { type: 'string', default: '100000' }, size: { type: 'string', default: '65536' }, repeat: { type: 'string', default: '3' }, 'verify-seconds': { type: 'string', default: '1' } } });
   const seconds = values.seconds;
   const repeat = Number(values.repeat);
   const dir = mkdtempSync(join(tmpdir(), 'microarp-bench-'));
@@ -112,6 +116,20 @@ async function main(): Promise<void> {
     const busyRate = median(busy.map((b) => b.perSec));
     const updates = median(busy.map((b) => b.updatesPerSec));
     console.log(`replies with ${size} bindings: idle ${m(median(idle))}, while ${Math.round(updates).toLocaleString('en-US')} updates/s are applied ${m(busyRate)}, ratio ${(busyRate / median(idle)).toFixed(2)}`);
+
+    // Every reply of one more churn run, captured (which slows the worker down) and replayed
+    // against the churn's history.
+    const capture = join(dir, 'replies.pcap');
+    const history = join(dir, 'history.json');
+    const run = child(['--mode', 'replies', '--pcap', req, '--frames', String(FRAMES), '--size', String(size), '--seconds', values['verify-seconds'],
+      '--churn', values.churn, '--capture', capture, '--history', history]);
+    const verifier = new ReplyVerifier(JSON.parse(readFileSync(history, 'utf8')) as ChurnBatch[], size, VERIFY_TOLERANCE_MS);
+    forEachPcapRecord(readFileSync(capture), capture, (frame, stamp) => verifier.check(frame, stamp));
+    const v = verifier.result();
+    console.log(`replies verified against the table's history (${Math.round(run.updatesPerSec).toLocaleString('en-US')} updates/s, ` +
+      `${VERIFY_TOLERANCE_MS} ms tolerance): ${v.replies.toLocaleString('en-US')} replies, ${v.wrong} wrong`);
+    for (const e of v.examples) console.log(`  ${e}`);
+    if (v.wrong > 0 || v.replies === 0) process.exitCode = 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -70,6 +70,22 @@ function forge(vm: NetnsPeer, f: Forgery): { sent: number; seconds: number } {
 }
 
 
+/** A forger that stays up and sends each frame the moment it is asked (forge_arp.py --stdin). */
+function forgeSession(vm: NetnsPeer): { send(f: Forgery): Promise<void>; close(): void } {
+  const child = spawn('ip', ['netns', 'exec', vm.ns, PYTHON, FORGE, vm.peerIf, '--stdin'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const answers = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  return {
+    async send(f) {
+      child.stdin!.write(`${JSON.stringify(f)}\n`);
+      const answer = await answers.next();
+      assert.ok(!answer.done && /"sent"/.test(answer.value), `forge_arp.py --stdin answered ${JSON.stringify(answer.value)}`);
+    },
+    close() {
+      child.stdin!.end();
+    },
+  };
+}
+
 /** Polls until `check` holds, or fails with `what`. */
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -378,6 +394,54 @@ describe('ARP inspection (enforce) against a forging attacker', () => {
       `${refilled} requests let through beyond the burst while the flood lasted ${r.shortest.toFixed(2)}-${r.longest.toFixed(2)} s ` +
         `at 50 pps (${r.total} requests, ${r.limited} rate limited)`,
     );
+  });
+
+  // Each worker remembers the senders it checked (native/dp/source_cache.h) for as long as
+  // neither table has changed. The frames below come milliseconds after each change, well
+  // within the second a remembered check could otherwise outlive it.
+  it('a binding changed under a sender it was checked for: the very next frame is judged by the new binding', async () => {
+    const attacker = vm('attacker');
+    const sender = forgeSession(attacker);
+    try {
+      const a = attacker.mac();
+      const claim: Forgery = { op: 'request', src: a, sha: a, spa: '10.0.10.70', tpa: '10.0.10.2' };
+      for (let round = 0; round < 3; round++) {
+        assert.equal((await s.api!.call('PUT', '/v1/bindings/10.0.10.70', { mac: a, vlan: 10 })).status < 300, true);
+        const before = (await stats()).violations.spoofed_binding!;
+        await sender.send({ ...claim, count: 5 });
+        await sleep(50);
+        assert.equal((await stats()).violations.spoofed_binding, before, "the sender's own binding: no violation");
+        // Resolves once no worker can answer from the old binding any more.
+        assert.equal((await s.api!.call('PUT', '/v1/bindings/10.0.10.70', { mac: FAKE_MAC, vlan: 10 })).status, 200);
+        await sender.send({ ...claim, count: 1 });
+        await waitFor('the first claim after the change counted as spoofed', async () => (await stats()).violations.spoofed_binding === before + 1, 3000);
+      }
+    } finally {
+      sender.close();
+      await s.api!.call('DELETE', '/v1/bindings/10.0.10.70?vlan=10');
+    }
+  });
+
+  it('a MAC removed from the FDB is learned again from its very next frame', async () => {
+    const attacker = vm('attacker');
+    const sender = forgeSession(attacker);
+    const a = attacker.mac();
+    const onItsPort = async (): Promise<boolean> => {
+      const entries = ((await s.api!.call('GET', `/v1/fdb?mac=${a}`)).body as { entries: { port: string }[] }).entries;
+      return entries.length === 1 && entries[0]!.port === 'attacker';
+    };
+    try {
+      for (let round = 0; round < 3; round++) {
+        await sender.send({ op: 'request', src: a, sha: a, spa: '10.0.10.66', tpa: '10.0.10.2', count: 5 });
+        await waitFor('the FDB to hold the attacker on its port', onItsPort, 3000);
+        assert.equal((await s.api!.call('DELETE', `/v1/fdb/${a}?vlan=10`)).status, 200);
+        await waitFor('the entry to be gone', async () => !(await onItsPort()), 3000);
+        await sender.send({ op: 'request', src: a, sha: a, spa: '10.0.10.66', tpa: '10.0.10.2', count: 1 });
+        await waitFor('the one frame after the removal to put the attacker back in the FDB', onItsPort, 3000);
+      }
+    } finally {
+      sender.close();
+    }
   });
 });
 

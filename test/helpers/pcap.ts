@@ -26,17 +26,22 @@ export function writePcap(path: string, frames: readonly Uint8Array[]): void {
 }
 
 export function readPcap(path: string): Buffer[] {
-  const data = readFileSync(path);
-  if (data.length < 24) throw new Error(`${path}: not a pcap file (${data.length} bytes)`);
-  const magic = data.readUInt32LE(0);
-  if (magic !== MAGIC_US && magic !== MAGIC_NS) throw new Error(`${path}: unknown pcap magic ${magic.toString(16)}`);
   const frames: Buffer[] = [];
+  forEachPcapRecord(readFileSync(path), path, (frame) => void frames.push(frame));
+  return frames;
+}
+
+/** Calls `visit` with each record's frame (a view into `data`) and time stamp in milliseconds. */
+export function forEachPcapRecord(data: Buffer, name: string, visit: (frame: Buffer, stampMs: number) => void): void {
+  if (data.length < 24) throw new Error(`${name}: not a pcap file (${data.length} bytes)`);
+  const magic = data.readUInt32LE(0);
+  if (magic !== MAGIC_US && magic !== MAGIC_NS) throw new Error(`${name}: unknown pcap magic ${magic.toString(16)}`);
+  const fraction = magic === MAGIC_NS ? 1e-6 : 1e-3; // of a millisecond
   let at = 24;
   while (at + 16 <= data.length) {
     const captured = data.readUInt32LE(at + 8);
-    if (at + 16 + captured > data.length) throw new Error(`${path}: truncated record at byte ${at}`);
-    frames.push(data.subarray(at + 16, at + 16 + captured));
+    if (at + 16 + captured > data.length) throw new Error(`${name}: truncated record at byte ${at}`);
+    visit(data.subarray(at + 16, at + 16 + captured), data.readUInt32LE(at) * 1000 + data.readUInt32LE(at + 4) * fraction);
     at += 16 + captured;
   }
-  return frames;
 }
