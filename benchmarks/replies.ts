@@ -3,7 +3,7 @@
 // microarp on it in a child process (EAL starts once per process), then testpmd, one at a time
 // (two contenders on a two-core machine would measure each other).
 //
-//   npm run bench
+//   npm run bench:replies
 //   node dist/benchmarks/replies.js [--seconds 5] [--sizes 1,1024,65536,1048576]
 //                                   [--frames 65536] [--senders N] [--hugepages] [--workers 1]
 //                                   [--warmup 1] [--repeat 3] [--memory-mb 1024]

@@ -79,23 +79,17 @@ export function parseCsvLine(text: string): { ip: number; mac: Uint8Array; vlan:
  * `onLine(null, 0, 0)` for a line longer than MAX_LINE_BYTES, whose bytes are not kept.
  */
 async function forEachLine(input: Readable, onLine: (bytes: Uint8Array | null, from: number, to: number) => void): Promise<void> {
-  let carry: Buffer = Buffer.alloc(0);
+  const none = Buffer.alloc(0);
+  let carry: Buffer = none; // the start of a line that the next chunk ends
   let overlong = false; // the current line passed MAX_LINE_BYTES: skip to its end
   let skipLineFeed = false; // the previous chunk ended in "\r"
   for await (const chunk of input) {
-    let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-    let start = 0;
-    if (skipLineFeed && bytes.length > 0 && bytes[0] === 0x0a) start = 1;
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    let from = skipLineFeed && bytes.length > 0 && bytes[0] === 0x0a ? 1 : 0;
     skipLineFeed = false;
-    if (carry.length > 0) {
-      // Only the unfinished line is copied; a chunk is scanned in place.
-      bytes = Buffer.concat([carry, bytes.subarray(start)]);
-      start = 0;
-    }
-    let from = start;
     // Most imports end their lines in "\n" alone: then memchr (indexOf) finds each one.
-    const onlyLineFeeds = bytes.indexOf(0x0d, start) < 0;
-    for (let i = start; i < bytes.length; i++) {
+    const onlyLineFeeds = bytes.indexOf(0x0d, from) < 0;
+    for (let i = from; i < bytes.length; i++) {
       if (onlyLineFeeds) {
         i = bytes.indexOf(0x0a, i);
         if (i < 0) break;
@@ -103,7 +97,12 @@ async function forEachLine(input: Readable, onLine: (bytes: Uint8Array | null, f
       const b = bytes[i]!;
       if (b !== 0x0a && b !== 0x0d) continue;
       if (overlong) onLine(null, 0, 0);
-      else onLine(bytes, from, i);
+      else if (carry.length > 0) {
+        // Only a line split between chunks is copied; the rest is read where it lies.
+        const line = Buffer.concat([carry, bytes.subarray(from, i)]);
+        onLine(line, 0, line.length);
+      } else onLine(bytes, from, i);
+      carry = none;
       overlong = false;
       if (b === 0x0d) {
         if (i + 1 === bytes.length) skipLineFeed = true;
@@ -111,10 +110,12 @@ async function forEachLine(input: Readable, onLine: (bytes: Uint8Array | null, f
       }
       from = i + 1;
     }
-    carry = from < bytes.length && !overlong ? Buffer.from(bytes.subarray(from)) : Buffer.alloc(0);
-    if (carry.length > MAX_LINE_BYTES) {
-      overlong = true;
-      carry = Buffer.alloc(0);
+    if (from < bytes.length && !overlong) {
+      carry = Buffer.concat([carry, bytes.subarray(from)]);
+      if (carry.length > MAX_LINE_BYTES) {
+        overlong = true;
+        carry = none;
+      }
     }
   }
   if (overlong) onLine(null, 0, 0);

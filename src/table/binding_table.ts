@@ -230,7 +230,8 @@ export class BindingTable {
   importColumns(columns: BindingColumns, count: number): Promise<Record<Outcome, number>> {
     const run = this.queue.then(async () => {
       const counts = emptyCounts();
-      const changedKeys: number[] = [];
+      // Without a journal nobody needs the keys: a million of them are not gathered for nothing.
+      const changedKeys: number[] | undefined = this.journal ? [] : undefined;
       this.entries.reserve(Math.min(this.capacity, this.entries.size + count));
       for (let start = 0; start < count; start += IMPORT_CHUNK) {
         const end = Math.min(count, start + IMPORT_CHUNK);
@@ -245,7 +246,7 @@ export class BindingTable {
           await this.importChunk(columns, start, end, counts, changedKeys);
         }
       }
-      if (changedKeys.length > 0) this.journal?.changed(changedKeys, true);
+      if (changedKeys && changedKeys.length > 0) this.journal?.changed(changedKeys, true);
       return counts;
     });
     this.queue = run.catch(() => undefined);
@@ -253,7 +254,7 @@ export class BindingTable {
   }
 
   /** Rows [start, end) of an import, none of them for the same key. */
-  private async importChunk(columns: BindingColumns, start: number, end: number, counts: Record<Outcome, number>, changedKeys: number[]): Promise<void> {
+  private async importChunk(columns: BindingColumns, start: number, end: number, counts: Record<Outcome, number>, changedKeys?: number[]): Promise<void> {
     const { ips, vlans, macs } = columns;
     const effective = new Int32Array(end - start);
     let effectiveCount = 0;
@@ -292,7 +293,7 @@ export class BindingTable {
     const now = Date.now();
     for (const row of rows) {
       this.entries.putLocal(vlans[row]!, ips[row]!, macNumberAt(macs, row * 6), 'api', now);
-      changedKeys.push(keyOf(vlans[row]!, ips[row]!));
+      changedKeys?.push(keyOf(vlans[row]!, ips[row]!));
     }
     this.sortedKeys = null;
   }
