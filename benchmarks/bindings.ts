@@ -1,5 +1,5 @@
 // Bindings per second: through the library (Dataplane.upsert, and the daemon's BindingTable
-// path) and through the control API (a bulk import, NDJSON and CSV, into a running daemon),
+// path) and through the control API (a bulk import, NDJSON or CSV, each into a fresh daemon),
 // each reported with its ratio to the library figure measured in the same run; and what the
 // imported bindings cost the daemon in memory.
 //   npm run bench:bindings [-- --count N]
@@ -31,8 +31,8 @@ const WRITERS = 4;
 
 /** Bulk import rate and single POST rate into a running daemon, with state_dir on or off. */
 interface ApiFigures {
-  ndjson: number;
-  csv: number;
+  /** Bindings/s of the import. */
+  bulk: number;
   single: number;
   /** kB, from /proc: before the first import, and 10 s after it. */
   memory: { rssBefore: number; rssAfter: number; anonBefore: number; anonAfter: number; shmem: number };
@@ -51,13 +51,14 @@ function macText(prefix: string, k: number): string {
   return `${prefix}:${[k >>> 24, (k >>> 16) & 255, (k >>> 8) & 255, k & 255].map((o) => o.toString(16).padStart(2, '0')).join(':')}`;
 }
 
-async function api(count: number, durable: boolean): Promise<ApiFigures> {
+/** One import of `count` bindings in `format` into a fresh daemon, then single writes. */
+async function api(count: number, durable: boolean, format: 'ndjson' | 'csv'): Promise<ApiFigures> {
   const dir = mkdtempSync(join(tmpdir(), 'microarp-bench-'));
   const socket = join(dir, 'api.sock');
   const config = join(dir, 'bench.yaml');
   writeFileSync(config, JSON.stringify({
     ports: [{ name: 'p0', device: 'net_null0' }],
-    table: { capacity: 2 * count + SINGLE_WRITES + 16 },
+    table: { capacity: count + SINGLE_WRITES + 16 },
     api: { socket },
     metrics: 'off',
     state_dir: durable ? join(dir, 'state') : 'off',
@@ -66,7 +67,6 @@ async function api(count: number, durable: boolean): Promise<ApiFigures> {
     pdump: false,
     log_level: 'warn',
   }));
-  let memory: ApiFigures['memory'] | undefined;
   const daemon = spawn(process.execPath, [join(REPO, 'bin', 'microarp.js'), 'run', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   try {
     const client = new ApiClient({ socket });
@@ -75,30 +75,22 @@ async function api(count: number, durable: boolean): Promise<ApiFigures> {
       if (up) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const ndjson: string[] = [];
-    const csv: string[] = [];
+    const lines: string[] = [];
     for (let k = 0; k < count; k++) {
-      ndjson.push(`{"ip":"${ipText(0x0d000000 + k)}","mac":"${macText('02:cc', k)}"}\n`);
-      csv.push(`${ipText(0x0f000000 + k)},${macText('02:ee', k)}\n`);
+      lines.push(format === 'ndjson' ? `{"ip":"${ipText(0x0d000000 + k)}","mac":"${macText('02:cc', k)}"}\n` : `${ipText(0x0d000000 + k)},${macText('02:cc', k)}\n`);
     }
-    const bodies = { ndjson: Buffer.from(ndjson.join('')), csv: Buffer.from(csv.join('')) };
-    ndjson.length = csv.length = 0;
+    const body = Buffer.from(lines.join(''));
+    lines.length = 0;
     const before = procStatus(daemon.pid!);
-    const rates = { ndjson: 0, csv: 0 };
-    for (const format of ['ndjson', 'csv'] as const) {
-      const t0 = process.hrtime.bigint();
-      const res = await readResponse(await client.raw('POST', `/v1/bindings/import?format=${format}`, Readable.from([bodies[format]])));
-      const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-      const added = (res.body as { added?: number }).added;
-      if (res.status !== 200 || added !== count) throw new Error(`import failed: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
-      rates[format] = count / seconds;
-      if (format === 'ndjson') {
-        // What the first million cost, once the import's garbage had time to go.
-        await new Promise((r) => setTimeout(r, 10000));
-        const after = procStatus(daemon.pid!);
-        memory = { rssBefore: before.VmRSS!, rssAfter: after.VmRSS!, anonBefore: before.RssAnon!, anonAfter: after.RssAnon!, shmem: after.RssShmem! };
-      }
-    }
+    const t0 = process.hrtime.bigint();
+    const res = await readResponse(await client.raw('POST', `/v1/bindings/import?format=${format}`, Readable.from([body])));
+    const bulk = count / (Number(process.hrtime.bigint() - t0) / 1e9);
+    const added = (res.body as { added?: number }).added;
+    if (res.status !== 200 || added !== count) throw new Error(`import failed: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+    // What the bindings cost, once the import's garbage had time to go.
+    await new Promise((r) => setTimeout(r, 10000));
+    const after = procStatus(daemon.pid!);
+    const memory = { rssBefore: before.VmRSS!, rssAfter: after.VmRSS!, anonBefore: before.RssAnon!, anonAfter: after.RssAnon!, shmem: after.RssShmem! };
     // Single writes, each answered only once it is visible to the workers (and stored).
     let next = 0;
     const writer = async (): Promise<void> => {
@@ -110,7 +102,7 @@ async function api(count: number, durable: boolean): Promise<ApiFigures> {
     const t1 = process.hrtime.bigint();
     await Promise.all(Array.from({ length: WRITERS }, writer));
     const singleSeconds = Number(process.hrtime.bigint() - t1) / 1e9;
-    return { ...rates, single: SINGLE_WRITES / singleSeconds, memory: memory! };
+    return { bulk, single: SINGLE_WRITES / singleSeconds, memory };
   } finally {
     const exited = new Promise((r) => daemon.once('exit', r));
     daemon.kill('SIGTERM');
@@ -123,16 +115,18 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { count: { type: 'string', default: '1000000' } } });
   const count = Number(values.count);
   const lib = await library(count);
-  const memoryOnly = await api(count, false);
-  const durable = await api(count, true);
+  const memoryOnly = await api(count, false, 'ndjson');
+  const csv = await api(count, false, 'csv');
+  const durable = await api(count, true, 'ndjson');
+  const durableCsv = await api(count, true, 'csv');
   const fmt = (n: number): string => `${(n / 1e6).toFixed(2)} M/s`;
   const rows = [
     ['library: Dataplane.upsert (ring + writer)', lib.library],
     ["library: BindingTable.write (the daemon's path)", lib.table],
-    ['API: NDJSON bulk import, state_dir off', memoryOnly.ndjson],
-    ['API: CSV bulk import, state_dir off', memoryOnly.csv],
-    ['API: NDJSON bulk import, state_dir on (one SQLite txn)', durable.ndjson],
-    ['API: CSV bulk import, state_dir on (one SQLite txn)', durable.csv],
+    ['API: NDJSON bulk import, state_dir off', memoryOnly.bulk],
+    ['API: CSV bulk import, state_dir off', csv.bulk],
+    ['API: NDJSON bulk import, state_dir on (one SQLite txn)', durable.bulk],
+    ['API: CSV bulk import, state_dir on (one SQLite txn)', durableCsv.bulk],
   ] as const;
   process.stdout.write(`bindings/s, ${count} bindings each, ratio to Dataplane.upsert in the same run\n`);
   for (const [name, rate] of rows) {
