@@ -11,9 +11,10 @@ import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { ApiClient } from '../src/api/client';
 import { REPO, TempDir } from './helpers/daemon';
-import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
+import { startDaemonRetrying, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
 import { capture } from './helpers/capture';
+import { forgeSession, type ForgedArp } from './helpers/forge';
 
 const PYTHON = '/usr/bin/python3'; // Debian's, which has scapy
 const FORGE = join(REPO, 'test/fixtures/forge_arp.py');
@@ -41,16 +42,7 @@ interface ViolationEvent {
   dropped: boolean;
 }
 
-interface Forgery {
-  op: 'request' | 'reply';
-  src: string;
-  dst?: string;
-  sha: string;
-  spa: string;
-  tha?: string;
-  tpa: string;
-  count?: number;
-}
+type Forgery = ForgedArp;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -69,22 +61,6 @@ function forge(vm: NetnsPeer, f: Forgery): { sent: number; seconds: number } {
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as { sent: number; seconds: number };
 }
 
-
-/** A forger that stays up and sends each frame the moment it is asked (forge_arp.py --stdin). */
-function forgeSession(vm: NetnsPeer): { send(f: Forgery): Promise<void>; close(): void } {
-  const child = spawn('ip', ['netns', 'exec', vm.ns, PYTHON, FORGE, vm.peerIf, '--stdin'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const answers = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  return {
-    async send(f) {
-      child.stdin!.write(`${JSON.stringify(f)}\n`);
-      const answer = await answers.next();
-      assert.ok(!answer.done && /"sent"/.test(answer.value), `forge_arp.py --stdin answered ${JSON.stringify(answer.value)}`);
-    },
-    close() {
-      child.stdin!.end();
-    },
-  };
-}
 
 /** Polls until `check` holds, or fails with `what`. */
 async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
@@ -155,21 +131,6 @@ function resolveVictim(peer: NetnsPeer, victim: NetnsPeer): void {
   assert.equal(neighMac(peer, '10.0.10.1'), victim.mac(), "the peer's kernel resolved the victim");
 }
 
-/**
- * DPDK 22.11's net_af_packet names its PACKET_FANOUT group (getpid() ^ ifindex) & 0xffff, and the
- * kernel refuses (EINVAL) a group id another process already uses on another interface: with
- * tests running side by side (close pids, interleaved ifindexes) that happens. A new process
- * has a new pid, so starting again is the way out.
- */
-async function startDaemonRetrying(dir: TempDir, config: Record<string, unknown>): Promise<LiveDaemon> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startDaemon(dir, config);
-    } catch (error) {
-      if (attempt >= 3 || !/could not set PACKET_FANOUT/.test((error as Error).message)) throw error;
-    }
-  }
-}
 
 function setup(enforce: 'enforce' | 'observe', names: string[], portExtras: Record<string, Record<string, unknown>>) {
   const ips: Record<string, string> = { victim: '10.0.10.1', peer: '10.0.10.2', attacker: '10.0.10.66', uplink: '10.0.10.77', flooder: '10.0.10.88' };

@@ -35,6 +35,27 @@ uint32_t get_u32(const Napi::Object& o, const char* key, uint32_t fallback) {
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
 }
 
+// A port's sender subnets, [{network, length}] with the network in host order; false if the
+// value is not such a list or is too long.
+bool read_subnets(const Napi::Value& value, InspectionPolicy& inspection) {
+  inspection = InspectionPolicy{};
+  if (value.IsUndefined() || value.IsNull()) return true;
+  if (!value.IsArray()) return false;
+  Napi::Array subnets = value.As<Napi::Array>();
+  if (subnets.Length() > kMaxPortSubnets) return false;
+  for (uint32_t k = 0; k < subnets.Length(); k++) {
+    if (!subnets.Get(k).IsObject()) return false;
+    Napi::Object sn = subnets.Get(k).As<Napi::Object>();
+    const uint32_t len = get_u32(sn, "length", 32);
+    if (len > 32) return false;
+    const uint32_t mask = len == 0 ? 0 : ~uint32_t(0) << (32 - len);
+    inspection.net[k] = get_u32(sn, "network", 0) & mask;
+    inspection.mask[k] = mask;
+  }
+  inspection.subnet_count = static_cast<uint8_t>(subnets.Length());
+  return true;
+}
+
 bool read_config(const Napi::Object& o, DataplaneConfig& config) {
   Napi::Value eal = o.Get("ealArgs");
   Napi::Value ports = o.Get("ports");
@@ -70,19 +91,7 @@ bool read_config(const Napi::Object& o, DataplaneConfig& config) {
     spec.trusted = port.Get("trusted").ToBoolean().Value();
     spec.arp_rate_pps = get_u32(port, "arpRatePps", 0);
     spec.arp_burst = get_u32(port, "arpBurst", 0);
-    if (port.Get("subnets").IsArray()) {
-      Napi::Array subnets = port.Get("subnets").As<Napi::Array>();
-      if (subnets.Length() > kMaxPortSubnets) return false;
-      for (uint32_t k = 0; k < subnets.Length(); k++) {
-        if (!subnets.Get(k).IsObject()) return false;
-        Napi::Object sn = subnets.Get(k).As<Napi::Object>();
-        const uint32_t len = get_u32(sn, "length", 32);
-        const uint32_t mask = len == 0 ? 0 : ~uint32_t(0) << (32 - len);
-        spec.inspection.net[k] = get_u32(sn, "network", 0) & mask;
-        spec.inspection.mask[k] = mask;
-      }
-      spec.inspection.subnet_count = static_cast<uint8_t>(subnets.Length());
-    }
+    if (!read_subnets(port.Get("subnets"), spec.inspection)) return false;
     config.ports.push_back(spec);
   }
   config.rx_descriptors = static_cast<uint16_t>(get_u32(o, "rxDescriptors", 1024));
@@ -263,6 +272,27 @@ Napi::Value SetPortFlag(const Napi::CallbackInfo& info, bool admin) {
 }
 
 Napi::Value SetPortAdmin(const Napi::CallbackInfo& info) { return SetPortFlag(info, true); }
+
+// setPortSecurity(index, {trusted, enforce, subnets, arpRatePps, arpBurst}): a live reload of
+// the port's ARP security. Blocks Node only until every worker has finished its burst.
+Napi::Value SetPortSecurity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsObject())
+    return throw_type(env, "expects (portIndex: number, {trusted, enforce, subnets, arpRatePps, arpBurst})");
+  if (!g_dataplane.initialised())
+    return throw_status(env, Status::error("NOT_STARTED", "the dataplane is not running"));
+  Napi::Object o = info[1].As<Napi::Object>();
+  PortSecurity next;
+  next.trusted = o.Get("trusted").ToBoolean().Value();
+  next.enforce = !o.Get("enforce").IsBoolean() || o.Get("enforce").ToBoolean().Value();
+  next.arp_rate_pps = get_u32(o, "arpRatePps", 0);
+  next.arp_burst = get_u32(o, "arpBurst", 0);
+  if (!read_subnets(o.Get("subnets"), next.inspection))
+    return throw_type(env, "subnets: at most 8 {network, length} with length 0 to 32");
+  if (!g_dataplane.set_port_security(info[0].As<Napi::Number>().Uint32Value(), next))
+    return throw_status(env, Status::error("NO_PORT", "no port with that index"));
+  return env.Undefined();
+}
 Napi::Value SetPortResponder(const Napi::CallbackInfo& info) { return SetPortFlag(info, false); }
 
 Napi::Value FdbInfo(const Napi::CallbackInfo& info) {
@@ -329,6 +359,7 @@ Napi::Object RegisterModule(Napi::Env env, Napi::Object exports) {
   exports.Set("tableInfo", Napi::Function::New(env, TableInfo));
   exports.Set("setPortAdmin", Napi::Function::New(env, SetPortAdmin));
   exports.Set("setPortResponder", Napi::Function::New(env, SetPortResponder));
+  exports.Set("setPortSecurity", Napi::Function::New(env, SetPortSecurity));
   exports.Set("fdbInfo", Napi::Function::New(env, FdbInfo));
   exports.Set("drainFdbEvents", Napi::Function::New(env, DrainFdbEvents));
   exports.Set("inject", Napi::Function::New(env, Inject));

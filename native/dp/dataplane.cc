@@ -119,11 +119,15 @@ Status Dataplane::init(const DataplaneConfig& config) {
     runtime_[p].policy = config.ports[p].policy;
     runtime_[p].admin_up.store(config.ports[p].admin_up);
     runtime_[p].responder_on.store(config.ports[p].responder_on);
-    runtime_[p].trusted = config.ports[p].trusted;
     runtime_[p].drain_greedily = is_vhost_port(ports_[p].port_id);
-    runtime_[p].inspection = config.ports[p].inspection;
-    runtime_[p].arp_rate_pps = config.ports[p].arp_rate_pps;
-    runtime_[p].arp_burst = config.ports[p].arp_burst;
+    auto security = std::make_unique<PortSecurity>();
+    security->trusted = config.ports[p].trusted;
+    security->enforce = config.enforce;
+    security->inspection = config.ports[p].inspection;
+    security->arp_rate_pps = config.ports[p].arp_rate_pps;
+    security->arp_burst = config.ports[p].arp_burst;
+    runtime_[p].security.store(security.get(), std::memory_order_release);
+    security_.push_back(std::move(security));
     const std::string name = "microarp_inject" + std::to_string(p);
     runtime_[p].inject = rte_ring_create(name.c_str(), kInjectRingSize, socket, RING_F_SC_DEQ);
     // Drivers without link interrupts never call it; their state is read once, here.
@@ -163,19 +167,15 @@ Status Dataplane::init(const DataplaneConfig& config) {
     ctx->learn_ring = fdb_.learn_ring(static_cast<uint32_t>(i));
     ctx->pool = pool_;
     ctx->arp_events = arp_event_rings_[i];
-    ctx->enforce = config.enforce;
+    ctx->worker_count = static_cast<uint32_t>(lcores.size());
     ctx->serves_injection = i == 0;
     ctx->has_probe_mac = config.has_probe_mac;
     std::memcpy(ctx->probe_mac, config.probe_mac, 6);
     ctx->tsc_hz = rte_get_tsc_hz();
     const uint64_t now = rte_rdtsc();
     for (size_t p = 0; p < port_count_; p++) {
-      // Each worker polices its share of the port's rate.
-      const uint32_t pps = runtime_[p].arp_rate_pps;
-      const uint64_t share = pps ? (pps + lcores.size() - 1) / lcores.size() : 0;
-      const uint64_t burst = runtime_[p].arp_burst ? (runtime_[p].arp_burst + lcores.size() - 1) / lcores.size() : share;
-      ctx->arp_rate[p].configure(share, burst, ctx->tsc_hz);
-      ctx->arp_rate[p].last_tsc = now;
+      configure_arp_rate(ctx->arp_rate[p], *security_[p], ctx->worker_count, ctx->tsc_hz, now);
+      ctx->arp_rate_generation[p] = security_[p]->generation;
     }
     ctx->violation_reports.configure(kViolationReportRate, kViolationReportBurst, ctx->tsc_hz);
     ctx->violation_reports.last_tsc = now;
@@ -271,6 +271,19 @@ unsigned Dataplane::drain_arp_events(ArpEvent* out, unsigned max) {
     total += rte_ring_sc_dequeue_burst_elem(r, out + total, sizeof(ArpEvent), max - total, nullptr);
   }
   return total;
+}
+
+bool Dataplane::set_port_security(size_t index, const PortSecurity& next) {
+  if (!initialised_ || index >= port_count_) return false;
+  auto fresh = std::make_unique<PortSecurity>(next);
+  fresh->generation = security_[index]->generation + 1;
+  runtime_[index].security.store(fresh.get(), std::memory_order_release);
+  // A worker may be in the middle of a frame with the old snapshot: it is freed only once
+  // every worker has reported a quiescent state since (at most one burst; at once when the
+  // workers are stopped).
+  rte_rcu_qsbr_synchronize(table_.qsbr(), RTE_QSBR_THRID_INVALID);
+  security_[index] = std::move(fresh);
+  return true;
 }
 
 bool Dataplane::set_responder(size_t index, bool on) {

@@ -76,6 +76,10 @@ class Dataplane {
   // Live per-port switches; false if `index` names no port.
   bool set_admin_up(size_t index, bool up);
   bool set_responder(size_t index, bool on);
+  // Replaces port `index`'s ARP security settings (a live reload). Returns once no worker can
+  // still be using the old ones, which it then frees; false if `index` names no port.
+  bool set_port_security(size_t index, const PortSecurity& next);
+  const PortSecurity& port_security(size_t index) const { return *security_[index]; }
   // Queues a frame to be sent out port `index` by a worker. False: no such port, no mbuf,
   // or the port's inject ring is full.
   bool inject(size_t index, const uint8_t* frame, uint32_t len);
@@ -98,6 +102,8 @@ class Dataplane {
   BindingTable table_;
   Fdb fdb_;
   std::unique_ptr<PortRuntime[]> runtime_;
+  // The snapshots runtime_[p].security points to; each owned here until replaced.
+  std::vector<std::unique_ptr<PortSecurity>> security_;
   size_t port_count_ = 0;
   std::unique_ptr<TableWriter> writer_;
   std::vector<std::unique_ptr<WorkerContext>> workers_;

@@ -293,23 +293,28 @@ enum class ArpOutcome { pass, consumed };
 ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const uint8_t* frame,
                       const FrameInfo& f, bool sender_found, uint64_t sender_word, uint64_t now,
                       bool* report_held, BurstTally& tally) {
-  const PortRuntime& in = ctx.ports[ingress];
+  const PortSecurity& security = *ctx.ports[ingress].security.load(std::memory_order_acquire);
   Violation v = Violation::none;
-  if (!in.trusted) {
+  if (!security.trusted) {
+    if (ctx.arp_rate_generation[ingress] != security.generation) {
+      // A reload changed the port's settings: this worker's share of the rate follows.
+      configure_arp_rate(ctx.arp_rate[ingress], security, ctx.worker_count, ctx.tsc_hz, now);
+      ctx.arp_rate_generation[ingress] = security.generation;
+    }
     if (!ctx.arp_rate[ingress].take(now)) {
       v = Violation::rate_limited;
     } else {
-      v = inspect_arp(frame, f.parsed, in.inspection, sender_found, sender_word);
+      v = inspect_arp(frame, f.parsed, security.inspection, sender_found, sender_word);
     }
   }
   if (v != Violation::none) {
     tally.violation(v);
     if (ctx.violation_reports.take(now)) {
-      report(ctx, ArpEventKind::violation, v, ctx.enforce, ingress, frame, f);
+      report(ctx, ArpEventKind::violation, v, security.enforce, ingress, frame, f);
     } else {
       tally.count(Counter::arp_events_suppressed);
     }
-    if (ctx.enforce) {
+    if (security.enforce) {
       rte_pktmbuf_free(m);
       tally.drop(DropReason::arp_inspection);
       return ArpOutcome::consumed;

@@ -13,6 +13,7 @@
 #include "binding_table.h"
 #include "fdb.h"
 #include "source_cache.h"
+#include "token_bucket.h"
 #include "lcore_stats.h"
 #include "port_runtime.h"
 #include "ports.h"
@@ -33,32 +34,6 @@ struct Backlog {
   uint32_t head = 0;  // next frame to process
   uint32_t tail = 0;  // next free slot
   uint32_t size() const { return tail - head; }
-};
-
-// A token bucket kept in TSC ticks of credit: a token costs tsc_hz / rate ticks, so taking
-// one is a compare and a subtraction, with no division on the hot path. Owned by one worker
-// (each worker polices its own share of a port's rate); no syscall, no lock.
-struct TokenBucket {
-  uint64_t cost = 0;        // ticks per token; 0 = unlimited
-  uint64_t depth = 0;       // credit when full: burst tokens' worth of ticks
-  uint64_t credit = 0;
-  uint64_t last_tsc = 0;
-
-  void configure(uint64_t per_second, uint64_t burst, uint64_t tsc_hz) {
-    cost = per_second ? tsc_hz / per_second : 0;
-    if (per_second && cost == 0) cost = 1;
-    depth = (burst ? burst : per_second) * cost;
-    credit = depth;
-  }
-  bool take(uint64_t now_tsc) {
-    if (cost == 0) return true;
-    credit += now_tsc - last_tsc;
-    last_tsc = now_tsc;
-    if (credit > depth) credit = depth;
-    if (credit < cost) return false;
-    credit -= cost;
-    return true;
-  }
 };
 
 // Senders this worker reported lately, so that a busy host is reported about once a second
@@ -83,12 +58,13 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   rte_ring* learn_ring = nullptr;  // this worker's, single producer
   rte_mempool* pool = nullptr;     // for the copies flooding needs when tagging differs
   rte_ring* arp_events = nullptr;  // this worker's reports to the control side, single producer
-  bool enforce = true;             // ARP inspection drops (false: observe, count only)
   bool serves_injection = false;   // this worker sends the ports' injected frames
   bool has_probe_mac = false;
   uint8_t probe_mac[6] = {};       // source of microarp's own probes; replies to it are consumed
   uint64_t tsc_hz = 1;
+  uint32_t worker_count = 1;       // each worker polices 1/worker_count of a port's ARP rate
   TokenBucket arp_rate[kMaxPorts];
+  uint32_t arp_rate_generation[kMaxPorts] = {};  // the PortSecurity each bucket was set from
   TokenBucket violation_reports;   // keeps an ARP flood from flooding the control side too
   TokenBucket sender_reports;      // likewise for senders to learn or refresh
   LcoreStats* stats = nullptr;

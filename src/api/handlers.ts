@@ -9,6 +9,7 @@ import { bindingFromObject, FieldError, ipField, macField, prefixField, vlanFiel
 import { ApiError, readJson, sendJson } from './http_util';
 import { parseImport, type ImportFormat } from './import_parser';
 import { snapshotObject } from '../cli/stats_format';
+import { ConfigError } from '../config/load';
 import type { FdbView } from '../table/fdb_view';
 import type { EventHub } from '../learning/event_hub';
 import type { Update, UpdateSummary } from '../dataplane/updates';
@@ -28,6 +29,8 @@ export interface ApiContext {
   /** In a fabric: its status, with each etcd endpoint's health. */
   fabric?(): Promise<Record<string, unknown>>;
   audit(who: string, action: string, details: Record<string, unknown>): void;
+  /** Re-reads the config file and applies what can change live (see Daemon.reload). */
+  reload?(): Promise<{ file: string; applied: string[]; needsRestart: string[] }>;
 }
 
 export interface Request {
@@ -230,6 +233,20 @@ export const handlers = {
     ctx.audit(r.who, 'port.set', { port: ctx.ports.names[index], ...body });
     const port = ctx.snapshot().ports[index];
     sendJson(r.res, 200, { port });
+  },
+
+  async reload(r: Request, ctx: ApiContext): Promise<void> {
+    if (!ctx.reload) throw new ApiError(501, 'NO_CONFIG_FILE', 'this daemon was not started from a config file');
+    try {
+      const report = await ctx.reload();
+      ctx.audit(r.who, 'config.reload', { applied: report.applied.length, needs_restart: report.needsRestart });
+      sendJson(r.res, 200, { file: report.file, applied: report.applied, needs_restart: report.needsRestart });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        throw new ApiError(400, 'CONFIG_INVALID', `${error.file}: the file does not validate; nothing was changed`, undefined, { problems: error.issues });
+      }
+      throw error;
+    }
   },
 
   async importBindings(r: Request, ctx: ApiContext): Promise<void> {

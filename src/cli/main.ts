@@ -10,6 +10,7 @@ import { ApiClientError } from '../api/client';
 import { CliError, EXIT_RUNTIME, EXIT_USAGE } from './exit_codes';
 import { runCommand } from './run';
 import { fabricCommand } from './fabric';
+import { reloadCommand } from './reload';
 
 /** Commands added with addCommand() inherit no settings: apply ours to the whole tree. */
 function everywhere(command: Command): Command {
@@ -29,6 +30,7 @@ export function program(): Command {
     .addCommand(statsCommand())
     .addCommand(portsCommand())
     .addCommand(fabricCommand())
+    .addCommand(reloadCommand())
     .addHelpText(
       'after',
       `

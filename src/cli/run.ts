@@ -1,6 +1,7 @@
-// `microarp run`: start the daemon from a config file and serve until SIGINT/SIGTERM.
+// `microarp run`: start the daemon from a config file and serve until SIGINT/SIGTERM; SIGHUP
+// reads the file again (Daemon.reload).
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config/load';
+import { ConfigError, loadConfig } from '../config/load';
 import { EalArgsError } from '../config/eal_args';
 import { Daemon } from '../daemon/daemon';
 import { Logger } from '../log/logger';
@@ -25,7 +26,7 @@ function seconds(value: string): number {
 
 export function runCommand(): Command {
   return new Command('run')
-    .description('start the dataplane, control API and metrics from a config file; run until SIGINT/SIGTERM')
+    .description('start the dataplane, control API and metrics from a config file; run until SIGINT/SIGTERM (SIGHUP: reload the file)')
     .requiredOption('-c, --config <file>', 'config file (YAML or JSON)')
     .option('--stats-period <seconds>', 'print counters every <seconds> (fractions allowed)', seconds)
     .option('--json', 'print counters as NDJSON, one object per line, on stdout')
@@ -37,6 +38,8 @@ Counters are printed on stdout at exit, and every --stats-period seconds. Logs a
 on stderr. The control API listens on api.socket (default /run/microarp/microarp.sock) and
 metrics on metrics.listen (default 127.0.0.1:9417). Bindings written through the API and learned
 ones are kept in state_dir (default /var/lib/microarp; "state_dir: off" keeps them in memory).
+SIGHUP (or 'microarp reload') reads the config file again and applies what can change live; see
+'microarp reload --help'.
 
 Examples:
   microarp run --config examples/pcap-responder.yaml
@@ -52,7 +55,7 @@ async function run(options: RunOptions): Promise<number> {
   const log = new Logger(config.logLevel);
   let daemon: Daemon;
   try {
-    daemon = await Daemon.start(config, log, { resetState: options.resetState });
+    daemon = await Daemon.start(config, log, { resetState: options.resetState, configFile: options.config });
   } catch (error) {
     if (error instanceof EalArgsError) throw new CliError(`${options.config}: ${error.message}`, EXIT_USAGE);
     if (error instanceof StateError) {
@@ -82,10 +85,20 @@ async function run(options: RunOptions): Promise<number> {
   // Signal listeners do not keep Node's event loop alive; the workers run on their own
   // lcores, so without this timer the process would exit right after starting.
   const keepAlive = setInterval(() => undefined, 1 << 30);
+  // SIGHUP (systemctl reload, logrotate, a closed terminal) must never end the daemon.
+  const onHangup = (): void => {
+    log.info('reload requested', { signal: 'SIGHUP' });
+    daemon.reload().catch((error: Error) => {
+      // A file that does not validate was logged with its problems by reload().
+      if (!(error instanceof ConfigError)) log.error('config reload failed', { error: error.message });
+    });
+  };
+  process.on('SIGHUP', onHangup);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  process.off('SIGHUP', onHangup);
   clearInterval(keepAlive);
   if (timer) clearInterval(timer);
   log.info('stopping', { signal });

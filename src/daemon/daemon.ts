@@ -16,6 +16,28 @@ import { openState, type State } from '../state/open_state';
 import { removeDpdkLeftovers } from '../state/dpdk_leftovers';
 import { FabricSync } from '../fabric/fabric_sync';
 import { prepareVhostSockets } from './vhost_sockets';
+import { ConfigError, loadConfig } from '../config/load';
+import { diffConfig } from './config_diff';
+import type { PortConfig } from '../config/config';
+import type { WriteOp } from '../table/binding_table';
+
+/** What a reload did: applied live, and left for a restart. */
+export interface ReloadReport {
+  file: string;
+  applied: string[];
+  needsRestart: string[];
+}
+
+/** A port's ARP security as the dataplane takes it, at start and on every reload. */
+function portSecurity(p: PortConfig, enforce: Config['enforce']): { trusted: boolean; enforce: boolean; subnets: { network: number; length: number }[]; arpRatePps: number; arpBurst: number } {
+  return {
+    trusted: p.trusted,
+    enforce: enforce === 'enforce',
+    subnets: p.allowedSubnets.map(([network, length]) => ({ network, length })),
+    arpRatePps: p.arpRate.pps,
+    arpBurst: p.arpRate.burst,
+  };
+}
 
 const LINK_POLL_MS = 200;
 const FDB_POLL_MS = 100;
@@ -31,6 +53,9 @@ export class Daemon {
   fabric?: FabricSync;
   private readonly linkState = new Map<string, boolean>();
   private stopped = false;
+  private reloading: Promise<unknown> = Promise.resolve();
+  /** The file the config was read from, which a reload reads again. */
+  configFile?: string;
 
   private constructor(
     readonly config: Config,
@@ -48,12 +73,14 @@ export class Daemon {
     return this.config.ports.findIndex((p) => p.name === name);
   }
 
-  static async start(config: Config, log: Logger, options: { resetState?: boolean } = {}): Promise<Daemon> {
+  static async start(config: Config, log: Logger, options: { resetState?: boolean; configFile?: string } = {}): Promise<Daemon> {
     // The state directory first: a second daemon on it, or a broken store, stops us before
     // EAL or any port is touched.
     const state = config.stateDir ? openState(config.stateDir, config.stateSync, config.bindings, log, options.resetState ?? false) : null;
     try {
-      return await Daemon.startWith(config, log, state);
+      const daemon = await Daemon.startWith(config, log, state);
+      daemon.configFile = options.configFile;
+      return daemon;
     } catch (error) {
       state?.close();
       throw error;
@@ -81,10 +108,7 @@ export class Daemon {
           nativeVlan: p.nativeVlan,
           adminUp: p.adminUp,
           responder: p.responder,
-          trusted: p.trusted,
-          subnets: p.allowedSubnets.map(([network, length]) => ({ network, length })),
-          arpRatePps: p.arpRate.pps,
-          arpBurst: p.arpRate.burst,
+          ...portSecurity(p, config.enforce),
         })),
         enforce: config.enforce === 'enforce',
         probeMac: config.learning.probeMac,
@@ -158,6 +182,7 @@ export class Daemon {
                 }
               : {}),
             audit: (who, action, details) => log.info('api write', { who, action, ...details }),
+            reload: () => daemon.reload(),
           },
           log,
         );
@@ -233,6 +258,75 @@ export class Daemon {
       }
     }, FDB_POLL_MS);
     this.fdbTimer.unref();
+  }
+
+  /**
+   * Reads the config file again and applies what can change live (config_diff.ts): ports'
+   * security, admin and responder, enforce, learning, migration, static bindings and static
+   * FDB entries. What needs a restart is reported and left as it runs. A file that does not
+   * validate changes nothing: the ConfigError, with every problem, is logged and thrown.
+   * API and learned bindings are not touched. Reloads run one at a time.
+   */
+  reload(): Promise<ReloadReport> {
+    const run = this.reloading.then(() => this.reloadNow());
+    this.reloading = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadNow(): Promise<ReloadReport> {
+    const file = this.configFile;
+    if (!file) throw new ConfigError('(none)', [{ path: '(file)', message: 'this daemon was not started from a config file' }]);
+    let next: Config;
+    try {
+      next = loadConfig(file);
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        this.log.error('config reload refused: nothing was changed', { file, problems: error.issues.map((i) => `${i.path}: ${i.message}`) });
+      }
+      throw error;
+    }
+    const current = this.config;
+    const diff = diffConfig(current, next);
+    if (diff.enforce) current.enforce = diff.enforce;
+    for (const change of diff.ports) {
+      const port = current.ports[change.index]!;
+      const wanted = next.ports[change.index]!;
+      if (change.security) {
+        port.trusted = wanted.trusted;
+        port.allowedSubnets = wanted.allowedSubnets;
+        port.arpRate = wanted.arpRate;
+        this.dataplane.setPortSecurity(change.index, portSecurity(port, current.enforce));
+      }
+      if (change.adminUp !== undefined) {
+        port.adminUp = change.adminUp;
+        this.dataplane.setPortAdmin(change.index, change.adminUp);
+      }
+      if (change.responder !== undefined) {
+        port.responder = change.responder;
+        this.dataplane.setPortResponder(change.index, change.responder);
+      }
+    }
+    // The learner reads these through the same Config object at each use.
+    if (diff.learning) current.learning = diff.learning;
+    if (diff.migration) current.migration = diff.migration;
+    const ops: WriteOp[] = [
+      ...diff.bindingsRemove.map((b) => ({ op: 'remove' as const, ip: b.ip, vlan: b.vlan, source: 'static' as const })),
+      ...diff.bindingsUpsert.map((b) => ({ op: 'upsert' as const, ip: b.ip, vlan: b.vlan, mac: b.mac, source: 'static' as const })),
+    ];
+    if (ops.length > 0) await this.table.write(ops);
+    current.bindings = next.bindings;
+    const portOf = (name: string): number => current.ports.findIndex((p) => p.name === name);
+    const fdbOps = [
+      ...diff.fdbRemove.map((e) => ({ op: 'fdb_remove' as const, vlan: e.vlan, mac: e.mac })),
+      ...diff.fdbAdd.map((e) => ({ op: 'fdb_add' as const, vlan: e.vlan, mac: e.mac, port: portOf(e.port) })),
+    ];
+    if (fdbOps.length > 0) await this.dataplane.apply(fdbOps);
+    current.fdb.static = next.fdb.static;
+    this.log.info('config reloaded', { file, applied: diff.applied, needs_restart: diff.needsRestart });
+    if (diff.needsRestart.length > 0) {
+      this.log.warn('config changes that need a restart were left as they run', { file, settings: diff.needsRestart });
+    }
+    return { file, applied: diff.applied, needsRestart: diff.needsRestart };
   }
 
   /** API and metrics first (no new writes), then the dataplane. Counters stay readable. */

@@ -19,6 +19,15 @@ export interface AddonPort {
   arpBurst?: number;
 }
 
+/** A port's ARP security settings, replaced whole by a reload. */
+export interface AddonPortSecurity {
+  trusted: boolean;
+  enforce: boolean;
+  subnets: { network: number; length: number }[];
+  arpRatePps: number;
+  arpBurst: number;
+}
+
 export interface AddonConfig {
   ealArgs: string[];
   ports: AddonPort[];
@@ -82,6 +91,7 @@ export interface Addon {
   tableInfo(): { bindings: number; capacity: number; ringDepth: number; workersRunning: boolean };
   setPortAdmin(index: number, up: boolean): void;
   setPortResponder(index: number, on: boolean): void;
+  setPortSecurity(index: number, security: AddonPortSecurity): void;
   fdbInfo(): AddonFdbInfo;
   drainFdbEvents(): Uint8Array;
   inject(port: number, frame: Uint8Array): boolean;

@@ -1,5 +1,5 @@
 // The typed face of the engine: start, stop, table updates in batches, counters.
-import { loadAddon, type Addon, type AddonConfig, type AddonFdbInfo, type AddonPort } from './addon';
+import { loadAddon, type Addon, type AddonConfig, type AddonFdbInfo, type AddonPort, type AddonPortSecurity } from './addon';
 import { decodeFdbEvents, type FdbEvent } from './fdb_events';
 import {
   COUNTER_NAMES,
@@ -270,6 +270,14 @@ export class Dataplane {
   /** Takes a port out of service (frames in and out dropped) or back; live. */
   setPortAdmin(index: number, up: boolean): void {
     callNative(() => this.addon.setPortAdmin(index, up));
+  }
+
+  /**
+   * Replaces a port's ARP security settings (trusted, sender subnets, ARP rate, enforce) as one;
+   * returns once no worker uses the old ones.
+   */
+  setPortSecurity(index: number, security: AddonPortSecurity): void {
+    callNative(() => this.addon.setPortSecurity(index, security));
   }
 
   /** Turns the responder off on a port (its ARP requests are switched instead); live. */

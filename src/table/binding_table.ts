@@ -306,6 +306,9 @@ export class BindingTable {
     // Decisions see the earlier ops of the same write through `staged`.
     const staged = new Map<number, Entry | null>();
     const fabricKeys = new Set<number>();
+    // Static bindings removed (by a reload): the state store never held them, and the row it
+    // may hold for the address (shadowed by the static one) must stay for the next start.
+    const staticRemoved = new Set<number>();
     const effective: Update[] = [];
     let size = this.entries.size;
     const now = Date.now();
@@ -321,6 +324,7 @@ export class BindingTable {
         else if (SOURCE_RANK[current.source] > rank) outcome = 'outranked';
         else {
           outcome = 'removed';
+          if (current.source === 'static') staticRemoved.add(key);
           staged.set(key, null);
           size--;
           effective.push({ op: 'remove', ip: op.ip, vlan: op.vlan });
@@ -385,9 +389,10 @@ export class BindingTable {
     }
     if (staged.size > 0) {
       this.sortedKeys = null;
-      if (changedKeys) for (const key of staged.keys()) changedKeys.push(key);
+      const stored = [...staged.keys()].filter((key) => !(staticRemoved.has(key) && staged.get(key) === null));
+      if (changedKeys) for (const key of stored) changedKeys.push(key);
       // Learning (here or on other hosts) may lag a crash by one flush; what an operator wrote may not.
-      else this.journal?.changed(staged.keys(), ops.some((op) => !op.origin && (op.source ?? 'api') !== 'learned'));
+      else if (stored.length > 0) this.journal?.changed(stored, ops.some((op) => !op.origin && (op.source ?? 'api') !== 'learned'));
     }
     return { counts, outcomes, previous };
   }

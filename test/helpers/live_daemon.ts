@@ -8,6 +8,8 @@ export interface LiveDaemon {
   /** The parsed "started" log line: api addresses, metrics URL, file prefix. */
   started: { api: string[]; metrics: string | null; file_prefix: string } & Record<string, unknown>;
   socket: string;
+  /** The config file it runs from, which a test may rewrite and have it reload. */
+  file: string;
   logs(): string;
   stop(): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
@@ -43,6 +45,7 @@ export async function startDaemon(dir: TempDir, config: Record<string, unknown>,
     child,
     started,
     socket: api.socket ?? '',
+    file,
     logs: () => stderr,
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {
@@ -53,4 +56,20 @@ export async function startDaemon(dir: TempDir, config: Record<string, unknown>,
       return { code: child.exitCode, stdout, stderr };
     },
   };
+}
+
+/**
+ * DPDK 22.11's net_af_packet names its PACKET_FANOUT group (getpid() ^ ifindex) & 0xffff, and the
+ * kernel refuses (EINVAL) a group id another process already uses on another interface: with
+ * tests running side by side (close pids, interleaved ifindexes) that happens. A new process
+ * has a new pid, so starting again is the way out.
+ */
+export async function startDaemonRetrying(dir: TempDir, config: Record<string, unknown>): Promise<LiveDaemon> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startDaemon(dir, config);
+    } catch (error) {
+      if (attempt >= 3 || !/could not set PACKET_FANOUT/.test((error as Error).message)) throw error;
+    }
+  }
 }
