@@ -255,6 +255,11 @@ Napi::Value TableInfo(const Napi::CallbackInfo& info) {
   o.Set("capacity", double(g_dataplane.table().capacity()));
   o.Set("ringDepth", double(g_dataplane.update_ring_depth()));
   o.Set("workersRunning", g_dataplane.workers_running());
+  o.Set("mbufsInUse", double(g_dataplane.mbufs_in_use()));
+  o.Set("mbufsTotal", double(g_dataplane.mbufs_total()));
+  const HeapStats heap = g_dataplane.heap_stats();
+  o.Set("heapTotalBytes", double(heap.total_bytes));
+  o.Set("heapAllocatedBytes", double(heap.allocated_bytes));
   return o;
 }
 

@@ -4,6 +4,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_cycles.h>
+#include <rte_malloc.h>
 #include <rte_pdump.h>
 
 #include <cstring>
@@ -269,6 +270,18 @@ unsigned Dataplane::drain_arp_events(ArpEvent* out, unsigned max) {
   for (rte_ring* r : arp_event_rings_) {
     if (total == max) break;
     total += rte_ring_sc_dequeue_burst_elem(r, out + total, sizeof(ArpEvent), max - total, nullptr);
+  }
+  return total;
+}
+
+HeapStats Dataplane::heap_stats() const {
+  HeapStats total;
+  if (!initialised_) return total;
+  for (unsigned i = 0; i < rte_socket_count(); i++) {
+    rte_malloc_socket_stats s = {};
+    if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &s) != 0) continue;
+    total.total_bytes += s.heap_totalsz_bytes;
+    total.allocated_bytes += s.heap_allocsz_bytes;
   }
   return total;
 }

@@ -39,6 +39,12 @@ struct DataplaneConfig {
   uint8_t probe_mac[6] = {};
 };
 
+// What EAL memory the tables, rings and pools hold: growth under steady load is a leak.
+struct HeapStats {
+  uint64_t total_bytes = 0;
+  uint64_t allocated_bytes = 0;
+};
+
 struct PortStats {
   std::string name;
   std::string device;
@@ -87,6 +93,13 @@ class Dataplane {
   unsigned drain_arp_events(ArpEvent* out, unsigned max);
   bool admin_up(size_t index) const { return runtime_[index].admin_up.load(); }
   bool responder_on(size_t index) const { return runtime_[index].responder_on.load(); }
+
+  // mbufs of the pool now out of it (in rings, queues, backlogs, on their way out); a figure
+  // that keeps rising while traffic is steady is a leak.
+  uint32_t mbufs_in_use() const { return pool_ ? rte_mempool_in_use_count(pool_) : 0; }
+  uint32_t mbufs_total() const { return pool_ ? pool_->size : 0; }
+  // DPDK's heaps, summed over the sockets; zero once EAL is gone.
+  HeapStats heap_stats() const;
 
   size_t worker_count() const { return workers_.size(); }
   unsigned worker_lcore(size_t i) const { return workers_[i]->lcore_id; }

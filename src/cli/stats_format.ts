@@ -30,6 +30,8 @@ export function snapshotObject(s: Snapshot, final: boolean): Record<string, unkn
     violations: s.violations,
     table: s.table,
     fdb: s.fdb,
+    mbufs: { in_use: s.mbufs.inUse, total: s.mbufs.total },
+    heap: { allocated_bytes: s.heap.allocatedBytes, total_bytes: s.heap.totalBytes },
   };
 }
 

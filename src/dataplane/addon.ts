@@ -88,7 +88,16 @@ export interface Addon {
   applyUpdates(packed: Uint8Array): Promise<import('./updates').UpdateSummary>;
   counters(): AddonLcoreCounters[];
   portStats(): AddonPortStats[];
-  tableInfo(): { bindings: number; capacity: number; ringDepth: number; workersRunning: boolean };
+  tableInfo(): {
+    bindings: number;
+    capacity: number;
+    ringDepth: number;
+    workersRunning: boolean;
+    mbufsInUse: number;
+    mbufsTotal: number;
+    heapTotalBytes: number;
+    heapAllocatedBytes: number;
+  };
   setPortAdmin(index: number, up: boolean): void;
   setPortResponder(index: number, on: boolean): void;
   setPortSecurity(index: number, security: AddonPortSecurity): void;

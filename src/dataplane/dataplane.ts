@@ -88,6 +88,10 @@ export interface Snapshot {
   table: { bindings: number; capacity: number; ringDepth: number };
   fdb: AddonFdbInfo;
   workersRunning: boolean;
+  /** The mbuf pool: how many mbufs are out of it now, of how many. */
+  mbufs: { inUse: number; total: number };
+  /** DPDK's heaps (rte_malloc): bytes allocated, of the heaps' total. */
+  heap: { allocatedBytes: number; totalBytes: number };
 }
 
 export class DataplaneError extends Error {
@@ -263,8 +267,20 @@ export class Dataplane {
       adminUp: p.adminUp,
       responder: p.responder,
     }));
-    const { workersRunning, ...table } = this.addon.tableInfo();
-    return { time: new Date(), ports, lcores, totals, drops, violations, table, fdb: this.addon.fdbInfo(), workersRunning };
+    const { workersRunning, mbufsInUse, mbufsTotal, heapTotalBytes, heapAllocatedBytes, ...table } = this.addon.tableInfo();
+    return {
+      time: new Date(),
+      ports,
+      lcores,
+      totals,
+      drops,
+      violations,
+      table,
+      fdb: this.addon.fdbInfo(),
+      workersRunning,
+      mbufs: { inUse: mbufsInUse, total: mbufsTotal },
+      heap: { allocatedBytes: heapAllocatedBytes, totalBytes: heapTotalBytes },
+    };
   }
 
   /** Takes a port out of service (frames in and out dropped) or back; live. */

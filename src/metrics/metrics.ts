@@ -142,6 +142,30 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'microarp_mbufs_in_use',
+      help: 'mbufs out of the pool (in queues, rings and backlogs); rising under steady traffic means a leak',
+      registers,
+      collect() {
+        this.set(snap().mbufs.inUse);
+      },
+    });
+    new Gauge({
+      name: 'microarp_mbufs',
+      help: 'mbufs in the pool (the mbufs key, or sized from ports, workers and descriptors)',
+      registers,
+      collect() {
+        this.set(snap().mbufs.total);
+      },
+    });
+    new Gauge({
+      name: 'microarp_dpdk_heap_allocated_bytes',
+      help: "Bytes allocated from DPDK's heaps (tables, rings, pools)",
+      registers,
+      collect() {
+        this.set(snap().heap.allocatedBytes);
+      },
+    });
+    new Gauge({
       name: 'microarp_arp_suppression_ratio',
       help: 'Share of ARP requests answered by microarp instead of being broadcast (replies sent / requests seen)',
       registers,
