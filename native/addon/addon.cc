@@ -254,6 +254,7 @@ Napi::Value TableInfo(const Napi::CallbackInfo& info) {
   o.Set("bindings", double(g_dataplane.table().live_count()));
   o.Set("capacity", double(g_dataplane.table().capacity()));
   o.Set("ringDepth", double(g_dataplane.update_ring_depth()));
+  o.Set("ringFullWaits", double(g_dataplane.update_ring_full_waits()));
   o.Set("workersRunning", g_dataplane.workers_running());
   o.Set("mbufsInUse", double(g_dataplane.mbufs_in_use()));
   o.Set("mbufsTotal", double(g_dataplane.mbufs_total()));

@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 
 namespace microarp {
 
@@ -43,5 +44,17 @@ static_assert(sizeof(UpdateRecord) == 24, "ring element size must stay a multipl
 //   [8..13] MAC (ignored for remove)
 //   [14..15] reserved (0)
 constexpr unsigned kPackedUpdateSize = 16;
+
+// Reads one packed update (kPackedUpdateSize bytes at `p`) into the writer's record.
+inline UpdateRecord unpack_update(const uint8_t* p, UpdateResult* result) {
+  UpdateRecord record = {};
+  record.result = result;
+  record.op = static_cast<UpdateOp>(p[0]);
+  record.source = p[1];
+  record.vlan = static_cast<uint16_t>(p[2] | p[3] << 8);
+  std::memcpy(&record.ip_be, p + 4, 4);
+  std::memcpy(record.mac, p + 8, 6);
+  return record;
+}
 
 }  // namespace microarp

@@ -76,6 +76,7 @@ class Dataplane {
   bool workers_running() const { return running_.load(std::memory_order_relaxed); }
   TableWriter& writer() { return *writer_; }
   uint32_t update_ring_depth() const { return writer_ ? writer_->ring_depth() : 0; }
+  uint64_t update_ring_full_waits() const { return writer_ ? writer_->ring_full_waits() : 0; }
   const BindingTable& table() const { return table_; }
   Fdb& fdb() { return fdb_; }
   size_t port_count() const { return port_count_; }

@@ -21,17 +21,6 @@ uint64_t now_ms() {
       .count();
 }
 
-UpdateRecord unpack_update(const uint8_t* p, UpdateResult* result) {
-  UpdateRecord record = {};
-  record.result = result;
-  record.op = static_cast<UpdateOp>(p[0]);
-  record.source = p[1];
-  record.vlan = static_cast<uint16_t>(p[2] | p[3] << 8);
-  std::memcpy(&record.ip_be, p + 4, 4);
-  std::memcpy(record.mac, p + 8, 6);
-  return record;
-}
-
 }  // namespace
 
 Status TableWriter::start(const char* ring_name, uint32_t ring_size, int socket_id) {
@@ -79,6 +68,7 @@ UpdateResult TableWriter::submit(const uint8_t* packed, size_t count) {
                                                n - sent, nullptr);
         if (sent < n) {
           // Ring full: wake the writer and give it time to drain (backpressure).
+          ring_full_waits_.fetch_add(1, std::memory_order_relaxed);
           work_ready_.notify_one();
           std::this_thread::sleep_for(std::chrono::microseconds(20));
         }

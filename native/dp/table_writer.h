@@ -35,6 +35,8 @@ class TableWriter {
   UpdateResult submit(const uint8_t* packed, size_t count);
 
   uint32_t ring_depth() const { return ring_ ? rte_ring_count(ring_) : 0; }
+  // Times a submitter found the ring full and waited for the writer to make room.
+  uint64_t ring_full_waits() const { return ring_full_waits_.load(std::memory_order_relaxed); }
 
  private:
   void run();
@@ -58,6 +60,7 @@ class TableWriter {
   std::condition_variable work_ready_;
   std::condition_variable work_done_;
   std::atomic<uint64_t> applied_{0};
+  std::atomic<uint64_t> ring_full_waits_{0};
   unsigned bursts_since_wake_ = 0;  // the writer thread's own
 };
 

@@ -29,6 +29,8 @@ export interface ApiContext {
   /** In a fabric: its status, with each etcd endpoint's health. */
   fabric?(): Promise<Record<string, unknown>>;
   audit(who: string, action: string, details: Record<string, unknown>): void;
+  /** Stalls of the control side the daemon noticed (FaultWatch). */
+  faults?(): Record<string, number>;
   /** Re-reads the config file and applies what can change live (see Daemon.reload). */
   reload?(): Promise<{ file: string; applied: string[]; needsRestart: string[] }>;
 }
@@ -111,7 +113,7 @@ export const handlers = {
   },
 
   stats(r: Request, ctx: ApiContext): void {
-    sendJson(r.res, 200, snapshotObject(ctx.snapshot(), false));
+    sendJson(r.res, 200, { ...snapshotObject(ctx.snapshot(), false), ...(ctx.faults ? { faults: ctx.faults() } : {}) });
   },
 
   ports(r: Request, ctx: ApiContext): void {
@@ -233,6 +235,19 @@ export const handlers = {
     ctx.audit(r.who, 'port.set', { port: ctx.ports.names[index], ...body });
     const port = ctx.snapshot().ports[index];
     sendJson(r.res, 200, { port });
+  },
+
+  /**
+   * Fault injection for the tests, off unless MICROARP_FAULT_INJECTION=1 is in the daemon's
+   * environment: blocks the control side's thread for `ms` (as a long garbage collection would),
+   * then answers.
+   */
+  debugStall(r: Request): void {
+    if (process.env.MICROARP_FAULT_INJECTION !== '1') throw new ApiError(404, 'NOT_FOUND', 'no such route');
+    const ms = Number(r.url.searchParams.get('ms') ?? '');
+    if (!Number.isInteger(ms) || ms < 1 || ms > 60_000) throw new ApiError(400, 'INVALID', 'ms: 1 to 60000', 'ms');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    sendJson(r.res, 200, { stalled_ms: ms });
   },
 
   async reload(r: Request, ctx: ApiContext): Promise<void> {

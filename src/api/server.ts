@@ -33,6 +33,7 @@ const ROUTES: Route[] = [
   { method: 'PUT', pattern: /^\/v1\/fdb$/, handler: handlers.fdbPut, write: true, body: true },
   { method: 'DELETE', pattern: /^\/v1\/fdb\/([^/]+)$/, handler: handlers.fdbDelete, write: true, body: false },
   { method: 'POST', pattern: /^\/v1\/reload$/, handler: handlers.reload, write: true, body: false },
+  { method: 'POST', pattern: /^\/v1\/debug\/stall$/, handler: handlers.debugStall, write: true, body: false },
   { method: 'GET', pattern: /^\/v1\/bindings$/, handler: handlers.list, write: false, body: false },
   { method: 'POST', pattern: /^\/v1\/bindings$/, handler: handlers.add, write: true, body: true },
   { method: 'GET', pattern: /^\/v1\/bindings\/export$/, handler: handlers.exportBindings, write: false, body: false },

@@ -16,6 +16,7 @@ import { openState, type State } from '../state/open_state';
 import { removeDpdkLeftovers } from '../state/dpdk_leftovers';
 import { FabricSync } from '../fabric/fabric_sync';
 import { prepareVhostSockets } from './vhost_sockets';
+import { FaultWatch } from './fault_watch';
 import { ConfigError, loadConfig } from '../config/load';
 import { diffConfig } from './config_diff';
 import type { PortConfig } from '../config/config';
@@ -49,9 +50,11 @@ export class Daemon {
   private fdbTimer?: NodeJS.Timeout;
   readonly fdb: FdbView;
   readonly events: EventHub;
+  readonly faults: FaultWatch;
   learner?: Learner;
   fabric?: FabricSync;
-  private readonly linkState = new Map<string, boolean>();
+  /** Per port: "up/kernel state" as last seen, to log each change once. */
+  private readonly linkState = new Map<string, string>();
   private stopped = false;
   private reloading: Promise<unknown> = Promise.resolve();
   /** The file the config was read from, which a reload reads again. */
@@ -67,6 +70,7 @@ export class Daemon {
   ) {
     this.fdb = new FdbView((index) => config.ports[index]?.name ?? `#${index}`);
     this.events = new EventHub(log);
+    this.faults = new FaultWatch(() => dataplane.snapshot(), log);
   }
 
   portIndex(name: string): number {
@@ -102,6 +106,7 @@ export class Daemon {
         ports: config.ports.map((p) => ({
           name: p.name,
           device: deviceName(p.device),
+          devargs: p.device,
           mode: p.mode,
           vlan: p.vlan,
           vlans: p.vlans,
@@ -141,6 +146,7 @@ export class Daemon {
           snapshot: () => dataplane.snapshot(),
           updatesApplied: () => table.updatesApplied,
           learner: () => daemon.learner!.stats,
+          faults: () => daemon.faults.counts,
           ...(daemon.fabric
             ? {
                 fabric: () => {
@@ -183,6 +189,7 @@ export class Daemon {
               : {}),
             audit: (who, action, details) => log.info('api write', { who, action, ...details }),
             reload: () => daemon.reload(),
+            faults: () => ({ ...daemon.faults.counts }),
           },
           log,
         );
@@ -194,6 +201,7 @@ export class Daemon {
     }
     daemon.watchLinks();
     daemon.watchFdb();
+    daemon.faults.start();
     daemon.learner.start();
     // After the local table is up: an unreachable etcd never keeps us from serving.
     await daemon.fabric?.start();
@@ -230,14 +238,23 @@ export class Daemon {
       for (const port of this.dataplane.snapshot().ports) {
         const before = this.linkState.get(port.name);
         const counts = seen.get(port.name);
-        const fields = { port: port.name, up: port.link.up, speed_mbps: port.link.speedMbps };
+        const fields = {
+          port: port.name,
+          up: port.link.up,
+          speed_mbps: port.link.speedMbps,
+          ...(port.kernelLink ? { kernel_link: port.kernelLink } : {}),
+          ...(port.kernelLink === 'replaced'
+            ? { action: 'the interface was deleted and created again; the port stays bound to the old one: restart microarp to use it' }
+            : {}),
+        };
+        const state = `${port.link.up}/${port.kernelLink ?? ''}`;
         if (before === undefined) this.log.info('link state', fields);
-        else if (counts && (port.linkUps !== counts.ups || port.linkDowns !== counts.downs || before !== port.link.up)) {
+        else if (counts && (port.linkUps !== counts.ups || port.linkDowns !== counts.downs || before !== state)) {
           const changes = { ups: port.linkUps - counts.ups, downs: port.linkDowns - counts.downs };
           // Logged through the event stream too ("link changed"), for /v1/events subscribers.
           this.events.emit('link_changed', { ...fields, ...changes }, 'warn');
         }
-        this.linkState.set(port.name, port.link.up);
+        this.linkState.set(port.name, state);
         seen.set(port.name, { ups: port.linkUps, downs: port.linkDowns });
       }
     };
@@ -335,6 +352,7 @@ export class Daemon {
     this.stopped = true;
     if (this.linkTimer) clearInterval(this.linkTimer);
     if (this.fdbTimer) clearInterval(this.fdbTimer);
+    this.faults.stop();
     this.learner?.stop();
     await this.fabric?.stop();
     await this.api?.stop();

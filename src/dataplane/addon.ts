@@ -6,6 +6,8 @@ import { join } from 'node:path';
 export interface AddonPort {
   name: string;
   device: string;
+  /** The whole device string with its arguments (`net_af_packet0,iface=veth1`); the addon ignores it. */
+  devargs?: string;
   mode?: 'all' | 'access' | 'trunk';
   vlan?: number;
   vlans?: number[];
@@ -92,6 +94,7 @@ export interface Addon {
     bindings: number;
     capacity: number;
     ringDepth: number;
+    ringFullWaits: number;
     workersRunning: boolean;
     mbufsInUse: number;
     mbufsTotal: number;

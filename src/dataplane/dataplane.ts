@@ -1,5 +1,6 @@
 // The typed face of the engine: start, stop, table updates in batches, counters.
-import { loadAddon, type Addon, type AddonConfig, type AddonFdbInfo, type AddonPort, type AddonPortSecurity } from './addon';
+import { loadAddon, type Addon, type AddonConfig, type AddonFdbInfo, type AddonPort, type AddonPortSecurity, type AddonPortStats } from './addon';
+import { afPacketInterface, interfaceIndex, kernelLinkState, type KernelLinkState } from './kernel_link';
 import { decodeFdbEvents, type FdbEvent } from './fdb_events';
 import {
   COUNTER_NAMES,
@@ -70,7 +71,13 @@ export interface PortCounters {
   rxErrors: number;
   txErrors: number;
   rxNoMbuf: number;
+  /** up: the driver's link, and for a net_af_packet port also the kernel interface's (kernelLink). */
   link: { up: boolean; speedMbps: number; fullDuplex: boolean };
+  /**
+   * net_af_packet ports: the interface under the port. `replaced`: deleted and created again;
+   * the port's socket stays bound to the old one until microarp restarts.
+   */
+  kernelLink?: KernelLinkState;
   /** Link changes the driver reported (a vhost-user guest connecting or going away). */
   linkUps: number;
   linkDowns: number;
@@ -85,7 +92,8 @@ export interface Snapshot {
   totals: CounterValues;
   drops: DropValues;
   violations: ViolationValues;
-  table: { bindings: number; capacity: number; ringDepth: number };
+  /** ringFullWaits: times a write found the update ring full and waited for room. */
+  table: { bindings: number; capacity: number; ringDepth: number; ringFullWaits: number };
   fdb: AddonFdbInfo;
   workersRunning: boolean;
   /** The mbuf pool: how many mbufs are out of it now, of how many. */
@@ -112,6 +120,9 @@ let started = false;
 export class Dataplane {
   private readonly pending = new Set<Promise<unknown>>();
   private stopped = false;
+
+  /** Per port: the kernel interface under a net_af_packet port and its index at start, else null. */
+  private kernelInterfaces: ({ iface: string; boundIndex: number | null } | null)[] = [];
 
   private constructor(private readonly addon: Addon) {}
 
@@ -148,6 +159,10 @@ export class Dataplane {
     started = true;
     callNative(() => addon.init(config));
     const dataplane = new Dataplane(addon);
+    dataplane.kernelInterfaces = options.ports.map((p) => {
+      const iface = afPacketInterface(p.devargs ?? p.device);
+      return iface === null ? null : { iface, boundIndex: interfaceIndex(iface) };
+    });
     try {
       if (staticFdb.length > 0) {
         await dataplane.apply(staticFdb.map((e) => ({ op: 'fdb_add' as const, ...e })));
@@ -250,7 +265,7 @@ export class Dataplane {
       });
       return { lcore: raw.lcore, counters, drops: lcoreDrops, violations: lcoreViolations };
     });
-    const ports = this.addon.portStats().map((p) => ({
+    const ports = this.addon.portStats().map((p, index) => ({
       name: p.name,
       device: p.device,
       rx: p.ipackets,
@@ -261,7 +276,7 @@ export class Dataplane {
       rxErrors: p.ierrors,
       txErrors: p.oerrors,
       rxNoMbuf: p.rxNombuf,
-      link: { up: p.linkUp, speedMbps: p.linkSpeedMbps, fullDuplex: p.linkFullDuplex },
+      ...this.linkOf(p, index),
       linkUps: p.linkUps,
       linkDowns: p.linkDowns,
       adminUp: p.adminUp,
@@ -280,6 +295,16 @@ export class Dataplane {
       workersRunning,
       mbufs: { inUse: mbufsInUse, total: mbufsTotal },
       heap: { allocatedBytes: heapAllocatedBytes, totalBytes: heapTotalBytes },
+    };
+  }
+
+  /** The driver's link state, and for a net_af_packet port the kernel interface's under it. */
+  private linkOf(p: AddonPortStats, index: number): Pick<PortCounters, 'link' | 'kernelLink'> {
+    const kernel = this.kernelInterfaces[index] ?? null;
+    const state = kernel ? kernelLinkState(kernel.iface, kernel.boundIndex) : undefined;
+    return {
+      link: { up: p.linkUp && (state === undefined || state === 'up'), speedMbps: p.linkSpeedMbps, fullDuplex: p.linkFullDuplex },
+      ...(state ? { kernelLink: state } : {}),
     };
   }
 

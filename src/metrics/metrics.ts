@@ -7,11 +7,14 @@ import type { Snapshot } from '../dataplane/dataplane';
 import { COUNTER_HELP, COUNTER_NAMES, DROP_REASONS, VIOLATION_REASONS } from '../dataplane/counter_names';
 import { workerLoad } from '../dataplane/worker_load';
 import type { LearnerStats } from '../learning/learner';
+import type { FaultCounts } from '../daemon/fault_watch';
 
 export interface MetricsSource {
   snapshot(): Snapshot;
   updatesApplied(): number;
   learner(): LearnerStats;
+  /** Stalls of the control side (FaultWatch). */
+  faults?(): FaultCounts;
   /** In a fabric: what the etcd sync reports. */
   fabric?(): { up: boolean; lagSeconds: number | null; remoteBindings: number; published: number; received: number };
 }
@@ -141,6 +144,11 @@ export class Metrics {
         this.set(snap().table.ringDepth);
       },
     });
+    pulledCounter('microarp_control_stalls_total', 'Times the control side (Node) was stalled for over a second while the workers kept answering', () =>
+      source.faults?.().control_stalls ?? 0);
+    pulledCounter('microarp_control_stalled_seconds_total', 'Seconds the control side spent stalled', () => source.faults?.().control_stalled_seconds ?? 0);
+    pulledCounter('microarp_update_ring_full_waits_total', 'Times a table write found the update ring full and waited for the writer (backpressure)', () =>
+      snap().table.ringFullWaits);
     new Gauge({
       name: 'microarp_mbufs_in_use',
       help: 'mbufs out of the pool (in queues, rings and backlogs); rising under steady traffic means a leak',

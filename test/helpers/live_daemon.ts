@@ -64,10 +64,10 @@ export async function startDaemon(dir: TempDir, config: Record<string, unknown>,
  * tests running side by side (close pids, interleaved ifindexes) that happens. A new process
  * has a new pid, so starting again is the way out.
  */
-export async function startDaemonRetrying(dir: TempDir, config: Record<string, unknown>): Promise<LiveDaemon> {
+export async function startDaemonRetrying(dir: TempDir, config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<LiveDaemon> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startDaemon(dir, config);
+      return await startDaemon(dir, config, env);
     } catch (error) {
       if (attempt >= 3 || !/could not set PACKET_FANOUT/.test((error as Error).message)) throw error;
     }
