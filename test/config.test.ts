@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText, ConfigError } from '../src/config/load';
+import { validateConfig } from '../src/config/validate';
 import { buildEalArgs, freeHugepageMb } from '../src/config/eal_args';
 import { formatIPv4, formatMac } from '../src/dataplane/address';
 import { runCli, TempDir } from './helpers/daemon';
@@ -77,14 +78,122 @@ bindings:
       /^ports\[1\]\.name: duplicate port name 'p0' \(also ports\[0\]\)/,
       /^ports\[1\]\.device: must be a PCI address/,
       /^ports\[2\]\.device: device 'net_pcap0' is already ports\[0\]/,
-      /^bindings\[0\]\.ip: not an IPv4 address/,
-      /^bindings\[1\]\.mac: not a MAC address/,
+      /^bindings\[0\]\.ip: must be an IPv4 address \(e\.g\. 10\.0\.0\.7\), got "10\.0\.0\.256"$/,
+      /^bindings\[1\]\.mac: must be a MAC address \(aa:bb:cc:dd:ee:ff\), got "02:00:00:00:01"$/,
       /^bindings\[2\]\.mac: a multicast or broadcast MAC/,
       /^bindings\[3\]\.vlan: must be an integer from 0 to 4094/,
       /^bindings\[5\]: duplicate binding for 10\.0\.0\.4 \(also bindings\[4\]\)/,
     ];
     for (const re of expect) assert.ok(found.some((f) => re.test(f)), `${re} in\n${found.join('\n')}`);
     assert.equal(found.length, expect.length, found.join('\n'));
+  });
+
+  it('words schema problems with their path, what the value must be and what it was', () => {
+    const found = issues(`
+ports:
+  - { name: p0, device: net_ring0, mode: access, vlan: 10, colour: blue }
+  - { name: p1, device: net_ring1, mode: access, vlan: 5000 }
+  - { name: p2 }
+workers: [1, 1, 200]
+learning: on
+metrics: { listen: "127.0.0.1:70000" }
+api: { token: short-secret }
+fdb: { static: [{ port: p0 }] }
+fabric: { host: hv-1, etcd: { endpoints: ["http://10.0.0.1:2379"], tls: { cert: /nonexistent/cert.pem } } }
+`);
+    assert.deepEqual(found.sort(), [
+      'api.token: must be a string of at least 16 characters',
+      'fabric.etcd.tls: cert and key go together',
+      'fabric.etcd.tls.cert: must be a readable file, got "/nonexistent/cert.pem"',
+      'fabric: a fabric needs at least one port with uplink: true (toward the other hosts)',
+      'fdb.static[0].mac: missing (must be a MAC address (aa:bb:cc:dd:ee:ff))',
+      'learning: must be off, or a mapping {subnets?, max_per_port?, max_per_vlan?, aging_seconds?, probe_before_seconds?, probe_mac?, enabled?}, got "on"',
+      'metrics.listen: must be HOST:PORT (e.g. 127.0.0.1:9417) or off, got "127.0.0.1:70000"',
+      'ports[0].colour: unknown key (expected one of: name, device, mode, vlan, vlans, native_vlan, responder, admin, trusted, uplink, allowed_subnets, arp_rate)',
+      'ports[1].vlan: must be an integer from 1 to 4094, got 5000',
+      'ports[2].device: missing (must be a PCI address (0000:01:00.0) or vdev devargs (net_pcap0,rx_pcap=in.pcap))',
+      'workers: lists 1 twice',
+      'workers[2]: must be an integer from 0 to 127, got 200',
+    ].sort());
+    // The token is a secret: a wrong one is not echoed.
+    assert.ok(!found.join('\n').includes('short-secret'));
+  });
+
+  it('checks what the schema cannot say: VLAN keys against the mode, host bits, ports named elsewhere', () => {
+    const found = issues(`
+ports:
+  - { name: a, device: net_ring0, vlan: 10 }
+  - { name: b, device: net_ring1, mode: access, vlans: [10] }
+  - { name: c, device: net_ring2, mode: trunk, vlans: [10, 20], native_vlan: 30 }
+  - { name: d, device: net_ring3, mode: trunk }
+  - { name: e, device: net_ring4, mode: access }
+  - { name: f, device: net_ring5, uplink: true, trusted: false, allowed_subnets: [10.0.0.1/24] }
+fdb: { static: [{ mac: "02:00:00:00:00:01", port: nowhere }] }
+learning: { aging_seconds: 30, probe_before_seconds: 30, subnets: { 10: [10.0.10.0/16] } }
+`);
+    assert.deepEqual(found.sort(), [
+      'fdb.static[0].port: no port named "nowhere"',
+      'learning.probe_before_seconds: must be less than learning.aging_seconds',
+      'learning.subnets.10[0]: host bits set in 10.0.10.0/16',
+      'ports[0].vlan: needs a mode: access (with vlan) or trunk (with vlans)',
+      'ports[1].vlan: an access port needs its VLAN (1-4094)',
+      'ports[1].vlans: is for trunk ports',
+      'ports[2].native_vlan: VLAN 30 is not in vlans',
+      'ports[3].vlans: a trunk port needs a non-empty list of VLANs (1-4094)',
+      'ports[4].vlan: an access port needs its VLAN (1-4094)',
+      'ports[5].allowed_subnets[0]: host bits set in 10.0.0.1/24',
+      'ports[5].trusted: an uplink is always trusted',
+    ].sort());
+  });
+
+  it('reads secrets from the environment and refuses what needs one that is not set', () => {
+    const raw = {
+      ports: [{ name: 'up', device: 'net_ring0', uplink: true }],
+      api: { listen: '127.0.0.1:0', token_env: 'T' },
+      fabric: { host: 'hv-1', etcd: { endpoints: ['http://10.0.0.1:2379/'], username: 'u' } },
+    };
+    assert.deepEqual(validateConfig(raw, {}).issues.map((i) => `${i.path}: ${i.message}`).sort(), [
+      'api.listen: a TCP API needs a token: set api.token or the T environment variable',
+      'fabric.etcd.password_env: the environment variable MICROARP_ETCD_PASSWORD (the etcd password) is not set',
+    ]);
+    const { config } = validateConfig(raw, { T: 'a-token-from-the-environment', MICROARP_ETCD_PASSWORD: 'pw' });
+    assert.equal(config?.api.token, 'a-token-from-the-environment');
+    assert.deepEqual(config?.fabric, {
+      host: 'hv-1', endpoints: ['http://10.0.0.1:2379'], prefix: '/microarp/', leaseSeconds: 10, username: 'u', password: 'pw', tls: undefined,
+    });
+    const alone = validateConfig({ ...raw, ports: [{ name: 'p', device: 'net_ring0' }] }, { T: 'a-token-from-the-environment', MICROARP_ETCD_PASSWORD: 'pw' });
+    assert.deepEqual(alone.issues, [{ path: 'fabric', message: 'a fabric needs at least one port with uplink: true (toward the other hosts)' }]);
+  });
+
+  it('turns the file into the Config the daemon runs: off, booleans, strings and defaults', () => {
+    const c = parseConfigText(`${PORTS}
+    mode: trunk
+    vlans: [10, 20]
+    native_vlan: 20
+    arp_rate: { pps: 40 }
+  - { name: up, device: "3b:00.1", uplink: true, allowed_subnets: [10.0.0.0/8] }
+hugepages: true
+eal: "--log-level lib.eal:debug  -n 4"
+workers: [1, 3]
+learning: off
+metrics: off
+api: { socket: off, open_reads: true }
+state_dir: off
+fdb: { static: [{ mac: "02-00-00-00-00-0A", port: up }] }
+`, 't');
+    assert.equal(c.hugepages, 'on');
+    assert.deepEqual(c.eal, ['--log-level', 'lib.eal:debug', '-n', '4']);
+    assert.deepEqual(c.workers, { cpus: [1, 3] });
+    assert.equal(c.learning.enabled, false);
+    assert.equal(c.metricsListen, null);
+    assert.deepEqual([c.api.socket, c.api.openReads, c.stateDir], [null, true, null]);
+    assert.deepEqual(c.ports[0]!, {
+      name: 'p0', device: 'net_pcap0,rx_pcap=/tmp/x.pcap', mode: 'trunk', vlan: 0, vlans: [10, 20], nativeVlan: 20,
+      responder: true, adminUp: true, trusted: false, uplink: false, allowedSubnets: [], arpRate: { pps: 40, burst: 80 },
+    });
+    assert.deepEqual([c.ports[1]!.mode, c.ports[1]!.trusted, c.ports[1]!.allowedSubnets], ['all', true, [[0x0a000000, 8]]]);
+    assert.deepEqual(c.fdb.static, [{ mac: Uint8Array.from([2, 0, 0, 0, 0, 10]), vlan: 0, port: 'up' }]);
+    assert.equal(parseConfigText(`${PORTS}learning: { subnets: { "010": [] } }\n`, 't').learning.subnets.get(10)?.length, 0);
   });
 
   it('reports YAML syntax errors with a line number', () => {
@@ -138,7 +247,7 @@ bindings:
       const r = await runCli(['run', '--config', file]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /ports: must be a non-empty list/);
-      assert.match(r.stderr, /bindings\[0\]\.ip: not an IPv4 address/);
+      assert.match(r.stderr, /bindings\[0\]\.ip: must be an IPv4 address \(e\.g\. 10\.0\.0\.7\), got "nope"/);
       assert.doesNotMatch(r.stderr, /EAL/);
       const check = await runCli(['check-config', file]);
       assert.equal(check.code, 2);

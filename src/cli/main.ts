@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/load';
 import { DataplaneError } from '../dataplane/dataplane';
 import { checkConfigCommand } from './check_config';
+import { configCommand } from './config_schema';
 import { demoCommand } from './demo';
 import { bindingsCommand } from './bindings';
 import { portsCommand, statsCommand } from './status';
@@ -26,6 +27,7 @@ export function program(): Command {
     .addCommand(runCommand())
     .addCommand(demoCommand())
     .addCommand(checkConfigCommand())
+    .addCommand(configCommand())
     .addCommand(bindingsCommand())
     .addCommand(statsCommand())
     .addCommand(portsCommand())
