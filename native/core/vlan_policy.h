@@ -67,4 +67,10 @@ inline void vlan_push_after_prepend(uint8_t* frame, uint16_t vlan) {
 // Before the first 4 bytes are trimmed: moves the MACs over the tag.
 inline void vlan_pop_before_adj(uint8_t* frame) { std::memmove(frame + 4, frame, 12); }
 
+// Writes `vlan` into the tag of a tagged frame, keeping the tag's priority and DEI bits.
+inline void vlan_set_id(uint8_t* frame, uint16_t vlan) {
+  frame[14] = static_cast<uint8_t>((frame[14] & 0xF0) | ((vlan >> 8) & 0x0F));
+  frame[15] = static_cast<uint8_t>(vlan);
+}
+
 }  // namespace microarp

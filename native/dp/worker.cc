@@ -573,6 +573,12 @@ void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
       }
     }
 
+    // A priority-tagged frame (VLAN id 0) belongs to the VLAN its port admitted it into: its tag
+    // must say so before it is switched, or it leaves a trunk with id 0 and lands in the native
+    // VLAN of whatever is behind that trunk.
+    if (f.parsed.tagged && f.parsed.vlan != f.vlan)
+      vlan_set_id(rte_pktmbuf_mtod(m, uint8_t*), static_cast<uint16_t>(f.vlan));
+
     if (f.dst_unicast) {
       if ((dst_hits >> f.dst_slot) & 1) {
         forward(ctx, view, ingress, unpack_fdb_entry(dst_words[f.dst_slot]).port, m, f, tally);
