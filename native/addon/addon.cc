@@ -279,6 +279,20 @@ Napi::Value SetPortFlag(const Napi::CallbackInfo& info, bool admin) {
 
 Napi::Value SetPortAdmin(const Napi::CallbackInfo& info) { return SetPortFlag(info, true); }
 
+// reattachPort(index, devargs): the port's vdev closed and created again (an af_packet port
+// whose interface was deleted and created anew). Synchronous: a few milliseconds of hotplug.
+Napi::Value ReattachPort(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsString())
+    return throw_type(env, "expects (portIndex: number, devargs: string)");
+  if (!g_dataplane.initialised())
+    return throw_status(env, Status::error("NOT_STARTED", "the dataplane is not running"));
+  const Status status = g_dataplane.reattach_port(info[0].As<Napi::Number>().Uint32Value(),
+                                                  info[1].As<Napi::String>().Utf8Value());
+  if (!status.ok()) return throw_status(env, status);
+  return env.Undefined();
+}
+
 // setPortSecurity(index, {trusted, enforce, subnets, arpRatePps, arpBurst}): a live reload of
 // the port's ARP security. Blocks Node only until every worker has finished its burst.
 Napi::Value SetPortSecurity(const Napi::CallbackInfo& info) {
@@ -366,6 +380,7 @@ Napi::Object RegisterModule(Napi::Env env, Napi::Object exports) {
   exports.Set("setPortAdmin", Napi::Function::New(env, SetPortAdmin));
   exports.Set("setPortResponder", Napi::Function::New(env, SetPortResponder));
   exports.Set("setPortSecurity", Napi::Function::New(env, SetPortSecurity));
+  exports.Set("reattachPort", Napi::Function::New(env, ReattachPort));
   exports.Set("fdbInfo", Napi::Function::New(env, FdbInfo));
   exports.Set("drainFdbEvents", Napi::Function::New(env, DrainFdbEvents));
   exports.Set("inject", Napi::Function::New(env, Inject));

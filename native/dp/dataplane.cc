@@ -4,6 +4,8 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_cycles.h>
+#include <rte_bus.h>
+#include <rte_dev.h>
 #include <rte_malloc.h>
 #include <rte_pdump.h>
 
@@ -89,6 +91,10 @@ Status Dataplane::init(const DataplaneConfig& config) {
                                         "hugepages, or lower rx_descriptors/tx_descriptors");
   }
 
+  specs_ = config.ports;
+  queues_ = static_cast<uint16_t>(lcores.size());
+  rx_descriptors_ = config.rx_descriptors;
+  tx_descriptors_ = config.tx_descriptors;
   status = open_ports(config.ports, static_cast<uint16_t>(lcores.size()),
                       config.rx_descriptors, config.tx_descriptors, pool_, ports_);
   if (!status.ok()) {
@@ -272,6 +278,38 @@ unsigned Dataplane::drain_arp_events(ArpEvent* out, unsigned max) {
     total += rte_ring_sc_dequeue_burst_elem(r, out + total, sizeof(ArpEvent), max - total, nullptr);
   }
   return total;
+}
+
+Status Dataplane::reattach_port(size_t index, const std::string& devargs) {
+  if (!initialised_ || index >= port_count_) return Status::error("NO_PORT", "no port with that index");
+  const size_t comma = devargs.find(',');
+  const std::string name = devargs.substr(0, comma);
+  const std::string args = comma == std::string::npos ? "" : devargs.substr(comma + 1);
+  if (name != specs_[index].device || name.rfind("net_", 0) != 0)
+    return Status::error("NOT_A_VDEV", "port '" + specs_[index].name + "' is not the vdev " + name);
+  PortRuntime& port = runtime_[index];
+  port.detached.store(true, std::memory_order_release);
+  // Once every worker has passed a quiescent state, none is inside a receive or a send on it.
+  rte_rcu_qsbr_synchronize(table_.qsbr(), RTE_QSBR_THRID_INVALID);
+  const uint16_t old_id = port.port_id;
+  rte_eth_dev_callback_unregister(old_id, RTE_ETH_EVENT_INTR_LSC, on_link_change, &port);
+  rte_eth_dev_stop(old_id);
+  rte_eth_dev_close(old_id);
+  rte_eal_hotplug_remove("vdev", name.c_str());
+  int rc = rte_eal_hotplug_add("vdev", name.c_str(), args.c_str());
+  if (rc != 0) {
+    return Status::error("PORT_SETUP", "port '" + specs_[index].name + "': EAL could not create " +
+                                           devargs + " again: " + rte_strerror(-rc) +
+                                           " (the port stays detached; its frames are dropped)");
+  }
+  uint16_t port_id = 0;
+  Status status = open_port(specs_[index], queues_, rx_descriptors_, tx_descriptors_, pool_, port_id);
+  if (!status.ok()) return status;
+  port.port_id = port_id;
+  ports_[index].port_id = port_id;
+  rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_LSC, on_link_change, &port);
+  port.detached.store(false, std::memory_order_release);
+  return Status::success();
 }
 
 HeapStats Dataplane::heap_stats() const {

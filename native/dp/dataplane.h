@@ -87,6 +87,10 @@ class Dataplane {
   // still be using the old ones, which it then frees; false if `index` names no port.
   bool set_port_security(size_t index, const PortSecurity& next);
   const PortSecurity& port_security(size_t index) const { return *security_[index]; }
+  // Closes port `index`'s vdev and creates it again from `devargs` ("net_af_packet2,iface=x"):
+  // for an interface deleted and created again, to which the old socket is no longer bound.
+  // The workers leave the port alone meanwhile (frames for it are dropped as link_down).
+  Status reattach_port(size_t index, const std::string& devargs);
   // Queues a frame to be sent out port `index` by a worker. False: no such port, no mbuf,
   // or the port's inject ring is full.
   bool inject(size_t index, const uint8_t* frame, uint32_t len);
@@ -118,6 +122,10 @@ class Dataplane {
   std::unique_ptr<PortRuntime[]> runtime_;
   // The snapshots runtime_[p].security points to; each owned here until replaced.
   std::vector<std::unique_ptr<PortSecurity>> security_;
+  std::vector<PortSpec> specs_;  // as opened, for reattach_port
+  uint16_t queues_ = 0;
+  uint16_t rx_descriptors_ = 0;
+  uint16_t tx_descriptors_ = 0;
   size_t port_count_ = 0;
   std::unique_ptr<TableWriter> writer_;
   std::vector<std::unique_ptr<WorkerContext>> workers_;

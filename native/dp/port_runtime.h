@@ -27,6 +27,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) PortRuntime {
   // Link state as the driver last reported it (a vhost-user guest connected or not), kept by
   // the link-change callback on the driver's thread; workers read it only to name a drop.
   std::atomic<bool> link_up{true};
+  // Set while the port's device is closed and opened again (reattach_port): workers neither
+  // receive from it nor send to it, and a send counts as a link_down drop.
+  std::atomic<bool> detached{false};
   std::atomic<uint64_t> link_ups{0};
   std::atomic<uint64_t> link_downs{0};
 };

@@ -99,6 +99,11 @@ Status open_ports(const std::vector<PortSpec>& specs, uint16_t queues, uint16_t 
   return Status::success();
 }
 
+Status open_port(const PortSpec& spec, uint16_t queues, uint16_t rx_descriptors,
+                 uint16_t tx_descriptors, rte_mempool* pool, uint16_t& port_id) {
+  return open_one(spec, queues, rx_descriptors, tx_descriptors, pool, port_id);
+}
+
 void close_ports(std::vector<OpenPort>& ports) {
   for (const OpenPort& port : ports) {
     rte_eth_dev_stop(port.port_id);

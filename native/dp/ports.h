@@ -41,4 +41,8 @@ Status open_ports(const std::vector<PortSpec>& specs, uint16_t queues, uint16_t 
 // Stops and closes every port; closing is what flushes a net_pcap tx file.
 void close_ports(std::vector<OpenPort>& ports);
 
+// Opens one port as open_ports() does, for a device EAL has (again); `port_id` is set to it.
+Status open_port(const PortSpec& spec, uint16_t queues, uint16_t rx_descriptors,
+                 uint16_t tx_descriptors, rte_mempool* pool, uint16_t& port_id);
+
 }  // namespace microarp

@@ -77,6 +77,12 @@ uint16_t flush_tx(WorkerContext& ctx, uint16_t port_index, BurstTally& tally) {
   const uint16_t count = ctx.tx_count[port_index];
   if (count == 0) return 0;
   rte_mbuf** pkts = ctx.tx_pkts[port_index];
+  if (ctx.ports[port_index].detached.load(std::memory_order_acquire)) {
+    rte_pktmbuf_free_bulk(pkts, count);
+    tally.drop(DropReason::link_down, count);
+    ctx.tx_count[port_index] = 0;
+    return 0;
+  }
   uint32_t lengths[kRxBurst];
   for (uint16_t i = 0; i < count; i++) lengths[i] = rte_pktmbuf_pkt_len(pkts[i]);
 
@@ -391,6 +397,7 @@ bool send_injected(WorkerContext& ctx, BurstTally& tally) {
 // ports keep the backlog short, so that frames are processed while still in the core's cache.
 void drain(WorkerContext& ctx, uint16_t port) {
   Backlog& b = ctx.backlog[port];
+  if (ctx.ports[port].detached.load(std::memory_order_acquire)) return;
   const uint16_t port_id = ctx.ports[port].port_id;
   while (kBacklog - b.size() >= kRxBurst) {
     rte_mbuf* pkts[kRxBurst];

@@ -53,6 +53,9 @@ export class Daemon {
   readonly faults: FaultWatch;
   learner?: Learner;
   fabric?: FabricSync;
+  private readonly reattachFailed = new Set<string>();
+  /** Ports opened again on a recreated interface since start. */
+  reattached = 0;
   /** Per port: "up/kernel state" as last seen, to log each change once. */
   private readonly linkState = new Map<string, string>();
   private stopped = false;
@@ -243,9 +246,6 @@ export class Daemon {
           up: port.link.up,
           speed_mbps: port.link.speedMbps,
           ...(port.kernelLink ? { kernel_link: port.kernelLink } : {}),
-          ...(port.kernelLink === 'replaced'
-            ? { action: 'the interface was deleted and created again; the port stays bound to the old one: restart microarp to use it' }
-            : {}),
         };
         const state = `${port.link.up}/${port.kernelLink ?? ''}`;
         if (before === undefined) this.log.info('link state', fields);
@@ -255,12 +255,31 @@ export class Daemon {
           this.events.emit('link_changed', { ...fields, ...changes }, 'warn');
         }
         this.linkState.set(port.name, state);
+        if (port.kernelLink === 'replaced') this.reattach(port.name);
         seen.set(port.name, { ups: port.linkUps, downs: port.linkDowns });
       }
     };
     check();
     this.linkTimer = setInterval(check, LINK_POLL_MS);
     this.linkTimer.unref();
+  }
+
+  /**
+   * The interface under a net_af_packet port was deleted and created again: the port's socket
+   * is bound to the old one, so the port is opened again on the new one. Tried on every link
+   * poll until it works; the first failure is logged, and so is the success.
+   */
+  private reattach(name: string): void {
+    const index = this.portIndex(name);
+    try {
+      this.dataplane.reattachPort(index);
+      this.reattachFailed.delete(name);
+      this.reattached++;
+      this.log.warn('port reattached to its interface, which was deleted and created again', { port: name });
+    } catch (error) {
+      if (!this.reattachFailed.has(name)) this.log.error('cannot reattach the port to its new interface; retrying', { port: name, error: (error as Error).message });
+      this.reattachFailed.add(name);
+    }
   }
 
   private watchFdb(): void {

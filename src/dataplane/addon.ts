@@ -104,6 +104,7 @@ export interface Addon {
   setPortAdmin(index: number, up: boolean): void;
   setPortResponder(index: number, on: boolean): void;
   setPortSecurity(index: number, security: AddonPortSecurity): void;
+  reattachPort(index: number, devargs: string): void;
   fdbInfo(): AddonFdbInfo;
   drainFdbEvents(): Uint8Array;
   inject(port: number, frame: Uint8Array): boolean;

@@ -122,7 +122,7 @@ export class Dataplane {
   private stopped = false;
 
   /** Per port: the kernel interface under a net_af_packet port and its index at start, else null. */
-  private kernelInterfaces: ({ iface: string; boundIndex: number | null } | null)[] = [];
+  private kernelInterfaces: ({ iface: string; devargs: string; boundIndex: number | null } | null)[] = [];
 
   private constructor(private readonly addon: Addon) {}
 
@@ -161,7 +161,7 @@ export class Dataplane {
     const dataplane = new Dataplane(addon);
     dataplane.kernelInterfaces = options.ports.map((p) => {
       const iface = afPacketInterface(p.devargs ?? p.device);
-      return iface === null ? null : { iface, boundIndex: interfaceIndex(iface) };
+      return iface === null ? null : { iface, devargs: p.devargs ?? p.device, boundIndex: interfaceIndex(iface) };
     });
     try {
       if (staticFdb.length > 0) {
@@ -319,6 +319,18 @@ export class Dataplane {
    */
   setPortSecurity(index: number, security: AddonPortSecurity): void {
     callNative(() => this.addon.setPortSecurity(index, security));
+  }
+
+  /**
+   * Closes a net_af_packet port and opens it again on the interface its name now has: after
+   * the interface was deleted and created again (kernelLink 'replaced'). The workers leave the
+   * port alone meanwhile.
+   */
+  reattachPort(index: number): void {
+    const kernel = this.kernelInterfaces[index];
+    if (!kernel) throw new DataplaneError(`port ${index} is not a net_af_packet port`, 'NOT_AF_PACKET');
+    callNative(() => this.addon.reattachPort(index, kernel.devargs));
+    kernel.boundIndex = interfaceIndex(kernel.iface);
   }
 
   /** Turns the responder off on a port (its ARP requests are switched instead); live. */
