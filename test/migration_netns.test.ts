@@ -16,6 +16,7 @@ import { REPO, TempDir } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
 import { capture } from './helpers/capture';
+import { sleep, waitFor } from './helpers/wait';
 
 
 interface FdbEntry {
@@ -41,21 +42,10 @@ interface MicroarpEvent {
   [field: string]: unknown;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A locally administered unicast MAC, different on every run. */
 const randomMac = (): string => ['02', ...Array.from(randomBytes(5), (b) => b.toString(16).padStart(2, '0'))].join(':');
 
-/** Polls `check` until it returns something truthy, or fails with `what`. */
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
 
 
 /** GET /v1/events, kept open: every event the daemon emits from now on. */

@@ -10,17 +10,10 @@ import { runCli, TempDir, withTestDefaults } from './helpers/daemon';
 import { forgeSession, type ForgeSession } from './helpers/forge';
 import { startDaemonRetrying, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
+import { sleep, waitFor } from './helpers/wait';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const NEW_MAC = '02:00:5e:10:00:77';
 
-async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** The MACs that answered an arping (Debian's arping prints "60 bytes from MAC (IP)"). */
 function arpingMacs(stdout: string): string[] {
