@@ -5,18 +5,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { arpFrame } from './helpers/frames';
 import { writePcap } from './helpers/pcap';
 import { CLI, TempDir, withTestDefaults } from './helpers/daemon';
+import { PROMTOOL, startPrometheus, until, type PrometheusServer } from './helpers/prometheus';
 
-const PROMETHEUS = '/usr/bin/prometheus';
-const PROMTOOL = '/usr/bin/promtool';
 const REQUESTS = 37;
 const BAD_HTYPE = 3;
 const UNBOUND = 2;
 
-// Every process this file starts. after() stops them; this is the net for runs where it does
+// Every daemon this file starts. after() stops them; this is the net for runs where it does
 // not run (node 20 runs before() but not after() of a suite whose tests a --test-name-pattern
 // filtered out): SIGTERM lets microarp clean up its EAL state itself.
 const children = new Set<ChildProcess>();
@@ -27,18 +25,6 @@ function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.once('exit', () => children.delete(child));
   return child;
-}
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 interface Started {
@@ -81,33 +67,11 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(timer);
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-interface QueryResponse {
-  status: string;
-  data: { resultType: string; result: { metric: Record<string, string>; value: [number, string] }[] };
-}
-
 describe('Prometheus scrapes microarp', () => {
   const dir = new TempDir();
   let daemon: Started | undefined;
-  let prometheus: ChildProcess | undefined;
-  let prometheusLog = '';
+  let prometheus: PrometheusServer | undefined;
   let metricsUrl = '';
-  let promUrl = '';
 
   before(async () => {
     // 37 requests for bound targets, 3 with a bad hardware type, 2 for an unbound target
@@ -137,8 +101,8 @@ describe('Prometheus scrapes microarp', () => {
     assert.match(metricsUrl, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/, 'the started line names the metrics URL');
     const target = new URL(metricsUrl).host;
 
-    writeFileSync(
-      dir.file('prometheus.yml'),
+    prometheus = await startPrometheus(
+      dir,
       [
         'global:',
         '  scrape_interval: 1s',
@@ -150,51 +114,23 @@ describe('Prometheus scrapes microarp', () => {
         '',
       ].join('\n'),
     );
-    const promPort = await freePort();
-    promUrl = `http://127.0.0.1:${promPort}`;
-    prometheus = track(spawn(
-      PROMETHEUS,
-      [
-        `--config.file=${dir.file('prometheus.yml')}`,
-        `--storage.tsdb.path=${dir.file('tsdb')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--log.level=warn',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    ));
-    prometheus.stdout!.on('data', (c: Buffer) => (prometheusLog += c.toString()));
-    prometheus.stderr!.on('data', (c: Buffer) => (prometheusLog += c.toString()));
-    await until('Prometheus to be ready', 30000, async () => {
-      if (prometheus!.exitCode !== null) throw new Error(`prometheus exited ${prometheus!.exitCode}:\n${prometheusLog}`);
-      const r = await fetch(`${promUrl}/-/ready`);
-      return r.ok ? true : undefined;
-    });
   });
 
   after(async () => {
-    await stop(prometheus);
+    await prometheus?.stop();
     await stop(daemon?.child);
     dir.remove();
   });
-
-  async function query(expr: string): Promise<QueryResponse['data']['result']> {
-    const r = await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    assert.equal(r.status, 200, `query ${expr}: HTTP ${r.status}`);
-    const body = (await r.json()) as QueryResponse;
-    assert.equal(body.status, 'success');
-    assert.equal(body.data.resultType, 'vector');
-    return body.data.result;
-  }
 
   /** Polls an instant query until it returns one sample equal to `expected` (~30 s). */
   async function expectValue(expr: string, expected: number): Promise<void> {
     let seen = 'no sample';
     await until(`${expr} == ${expected} in Prometheus`, 30000, async () => {
-      const result = await query(expr);
+      const result = await prometheus!.query(expr);
       seen = JSON.stringify(result);
       return result.length === 1 && Number(result[0]!.value[1]) === expected ? true : undefined;
     }).catch((error: Error) => {
-      throw new Error(`${error.message}\nlast result: ${seen}\nprometheus log:\n${prometheusLog}`);
+      throw new Error(`${error.message}\nlast result: ${seen}\nprometheus log:\n${prometheus!.log()}`);
     });
   }
 
