@@ -67,7 +67,7 @@ main() {
 
   for t in "${targets[@]}"; do
     bin="$bin_dir/$t"
-    if [[ ! -x $bin || -n $(find native/core native/fuzz scripts/fuzz.sh -newer "$bin" -print -quit) ]]; then
+    if [[ ! -x $bin || -n $(find native/core native/fuzz native/dp/egress_form.h scripts/fuzz.sh -newer "$bin" -print -quit) ]]; then
       say "building $bin"
       clang++ "${CXXFLAGS[@]}" "native/fuzz/${t}_fuzz.cc" "${CORE_SOURCES[@]}" -o "$bin.tmp" ||
         die "building $t failed (output above)"

@@ -8,6 +8,7 @@
 #include "../core/arp_inspection.h"
 #include "../core/frame.h"
 #include "../core/vlan_policy.h"
+#include "egress_form.h"
 
 namespace microarp {
 namespace {
@@ -110,21 +111,6 @@ uint16_t flush_tx(WorkerContext& ctx, uint16_t port_index, BurstTally& tally) {
   }
   ctx.tx_count[port_index] = 0;
   return sent;
-}
-
-// Puts `m` (not shared) into `form` for `vlan`. False if there was no headroom for a tag.
-bool set_form(rte_mbuf* m, bool tagged_now, EgressForm form, uint16_t vlan) {
-  const bool want_tag = form == EgressForm::tagged;
-  if (want_tag == tagged_now) return true;
-  if (want_tag) {
-    uint8_t* start = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kVlanTagLen));
-    if (start == nullptr) return false;
-    vlan_push_after_prepend(start, vlan);
-  } else {
-    vlan_pop_before_adj(rte_pktmbuf_mtod(m, uint8_t*));
-    rte_pktmbuf_adj(m, kVlanTagLen);
-  }
-  return true;
 }
 
 // Sends `m` to each port in `targets` (n > 0), sharing one mbuf by reference count.

@@ -25,6 +25,7 @@
 #include "fuzz_input.h"
 #include "minimal_mbuf.h"
 #include "vlan_policy.h"
+#include "../dp/egress_form.h"
 
 using namespace microarp;
 
@@ -52,23 +53,6 @@ VlanPolicy read_policy(fuzz::FuzzInput& in) {
 }
 
 uint16_t be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-
-// set_form() in native/dp/worker.cc, step for step (it takes an mbuf and lives with the worker
-// loop, so it is repeated here rather than called): puts a frame (not shared) into the form its
-// egress port wants; false when there is no headroom for a tag.
-bool set_form(rte_mbuf* m, bool tagged_now, EgressForm form, uint16_t vlan) {
-  const bool want_tag = form == EgressForm::tagged;
-  if (want_tag == tagged_now) return true;
-  if (want_tag) {
-    uint8_t* start = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, kVlanTagLen));
-    if (start == nullptr) return false;
-    vlan_push_after_prepend(start, vlan);
-  } else {
-    vlan_pop_before_adj(rte_pktmbuf_mtod(m, uint8_t*));
-    rte_pktmbuf_adj(m, kVlanTagLen);
-  }
-  return true;
-}
 
 // Push then pop on the raw primitives, with the VLAN id `vlan`.
 void check_push_pop(const std::vector<uint8_t>& frame, uint16_t headroom, uint16_t tailroom,
