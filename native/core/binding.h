@@ -46,4 +46,12 @@ inline uint64_t binding_word(const uint8_t mac[6], uint8_t source) {
   return pack_mac(mac) | (uint64_t(source) << kBindingSourceShift);
 }
 
+// Bit 56 of an IPv6 binding's data word: the address belongs to a router, so the NA that
+// answers for it carries the R flag (RFC 4861 7.2.4).
+constexpr uint64_t kBindingRouter = uint64_t(1) << 56;
+
+inline uint8_t binding_source(uint64_t word) {
+  return static_cast<uint8_t>(word >> kBindingSourceShift);
+}
+
 }  // namespace microarp
