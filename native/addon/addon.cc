@@ -89,6 +89,7 @@ bool read_config(const Napi::Object& o, DataplaneConfig& config) {
     spec.admin_up = !port.Get("adminUp").IsBoolean() || port.Get("adminUp").ToBoolean().Value();
     spec.responder_on = !port.Get("responder").IsBoolean() || port.Get("responder").ToBoolean().Value();
     spec.trusted = port.Get("trusted").ToBoolean().Value();
+    spec.router = port.Get("router").ToBoolean().Value();
     spec.arp_rate_pps = get_u32(port, "arpRatePps", 0);
     spec.arp_burst = get_u32(port, "arpBurst", 0);
     if (!read_subnets(port.Get("subnets"), spec.inspection)) return false;
@@ -98,6 +99,7 @@ bool read_config(const Napi::Object& o, DataplaneConfig& config) {
   config.tx_descriptors = static_cast<uint16_t>(get_u32(o, "txDescriptors", 1024));
   config.mbufs = get_u32(o, "mbufs", 0);
   config.table_capacity = get_u32(o, "tableCapacity", 1u << 20);
+  config.table_ipv6_capacity = get_u32(o, "tableIpv6Capacity", 1u << 16);
   config.update_ring_size = get_u32(o, "updateRingSize", 1u << 16);
   config.drop_unbound = o.Get("dropUnbound").ToBoolean().Value();
   config.enable_pdump = !o.Get("pdump").IsBoolean() || o.Get("pdump").ToBoolean().Value();
@@ -253,6 +255,8 @@ Napi::Value TableInfo(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("bindings", double(g_dataplane.table().live_count()));
   o.Set("capacity", double(g_dataplane.table().capacity()));
+  o.Set("ipv6Bindings", double(g_dataplane.table().live_ipv6_count()));
+  o.Set("ipv6Capacity", double(g_dataplane.table().ipv6_capacity()));
   o.Set("ringDepth", double(g_dataplane.update_ring_depth()));
   o.Set("ringFullWaits", double(g_dataplane.update_ring_full_waits()));
   o.Set("workersRunning", g_dataplane.workers_running());
@@ -293,17 +297,18 @@ Napi::Value ReattachPort(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// setPortSecurity(index, {trusted, enforce, subnets, arpRatePps, arpBurst}): a live reload of
+// setPortSecurity(index, {trusted, router, enforce, subnets, arpRatePps, arpBurst}): a live reload of
 // the port's ARP security. Blocks Node only until every worker has finished its burst.
 Napi::Value SetPortSecurity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsObject())
-    return throw_type(env, "expects (portIndex: number, {trusted, enforce, subnets, arpRatePps, arpBurst})");
+    return throw_type(env, "expects (portIndex: number, {trusted, router, enforce, subnets, arpRatePps, arpBurst})");
   if (!g_dataplane.initialised())
     return throw_status(env, Status::error("NOT_STARTED", "the dataplane is not running"));
   Napi::Object o = info[1].As<Napi::Object>();
   PortSecurity next;
   next.trusted = o.Get("trusted").ToBoolean().Value();
+  next.router = o.Get("router").ToBoolean().Value();
   next.enforce = !o.Get("enforce").IsBoolean() || o.Get("enforce").ToBoolean().Value();
   next.arp_rate_pps = get_u32(o, "arpRatePps", 0);
   next.arp_burst = get_u32(o, "arpBurst", 0);
@@ -353,6 +358,16 @@ Napi::Value Inject(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(env, ok);
 }
 
+// Up to 4096 NdEvents (56-byte records, layout in native/core/nd_event.h).
+Napi::Value DrainNdEvents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr unsigned kMax = 4096;
+  if (!g_dataplane.initialised()) return Napi::Uint8Array::New(env, 0);
+  Napi::Uint8Array out = Napi::Uint8Array::New(env, kMax * sizeof(NdEvent));
+  const unsigned n = g_dataplane.drain_nd_events(reinterpret_cast<NdEvent*>(out.Data()), kMax);
+  return Napi::Uint8Array::New(env, n * sizeof(NdEvent), out.ArrayBuffer(), 0);
+}
+
 // Up to 4096 ArpEvents (32-byte records, layout in native/core/arp_event.h).
 Napi::Value DrainArpEvents(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -385,6 +400,7 @@ Napi::Object RegisterModule(Napi::Env env, Napi::Object exports) {
   exports.Set("drainFdbEvents", Napi::Function::New(env, DrainFdbEvents));
   exports.Set("inject", Napi::Function::New(env, Inject));
   exports.Set("drainArpEvents", Napi::Function::New(env, DrainArpEvents));
+  exports.Set("drainNdEvents", Napi::Function::New(env, DrainNdEvents));
   exports.Set("violationNames", Names(env, kViolationNames, 1, kViolationSlots));
   exports.Set("counterNames", Names(env, kCounterNames, 0, kCounterCount));
   exports.Set("dropReasonNames", Names(env, kDropReasonNames, 1, kDropSlots));

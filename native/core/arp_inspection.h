@@ -38,7 +38,7 @@ inline bool in_subnets(const InspectionPolicy& p, uint32_t ip_host) {
 inline Violation inspect_arp(const uint8_t* frame, const ParsedFrame& parsed,
                              const InspectionPolicy& policy, bool sender_bound,
                              uint64_t sender_word) {
-  const uint8_t* arp = frame + parsed.arp_offset;
+  const uint8_t* arp = frame + parsed.l3_offset;
   if (!mac_equal(frame + 6, arp + arp_field::sha)) return Violation::sha_mismatch;
   const uint32_t spa = be32_to_host(load_be32_raw(arp + arp_field::spa));
   if (parsed.cls != FrameClass::arp_probe && sender_ip_invalid(spa)) return Violation::bad_sender_ip;

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "binding.h"
+#include "nd_frame.h"
 
 namespace microarp {
 namespace {
@@ -15,13 +16,13 @@ void store_be16(uint8_t* p, uint16_t v) {
 }
 
 ParsedFrame malformed(DropReason why) {
-  return ParsedFrame{FrameClass::malformed, why, false, 0, 0};
+  return ParsedFrame{FrameClass::malformed, why, false, 0, 0, 0};
 }
 
 // The ARP checks run in a fixed order, cheapest and most telling first, so that a frame with
 // several faults is always counted under the same reason.
 ParsedFrame classify_arp(const uint8_t* frame, uint32_t len, ParsedFrame parsed) {
-  const uint32_t off = parsed.arp_offset;
+  const uint32_t off = parsed.l3_offset;
   if (len < off + kArpBodyLen) return malformed(DropReason::arp_truncated);
   const uint8_t* arp = frame + off;
   if (load_be16(arp + arp_field::htype) != 1) return malformed(DropReason::arp_bad_htype);
@@ -58,14 +59,14 @@ uint32_t load_be32_raw(const uint8_t* p) {
 ParsedFrame classify_frame(const uint8_t* frame, uint32_t len) {
   if (len < kEthHeaderLen) return malformed(DropReason::truncated);
 
-  ParsedFrame parsed{FrameClass::other, DropReason::none, false, 0, kEthHeaderLen};
+  ParsedFrame parsed{FrameClass::other, DropReason::none, false, 0, kEthHeaderLen, 0};
   uint16_t ether_type = load_be16(frame + 12);
   if (ether_type == kEtherTypeVlan) {
     if (len < kEthHeaderLen + kVlanTagLen) return malformed(DropReason::truncated);
     parsed.tagged = true;
     parsed.vlan = load_be16(frame + 14) & 0x0FFF;
     ether_type = load_be16(frame + 16);
-    parsed.arp_offset = kEthHeaderLen + kVlanTagLen;
+    parsed.l3_offset = kEthHeaderLen + kVlanTagLen;
   }
 
   switch (ether_type) {
@@ -75,8 +76,7 @@ ParsedFrame classify_frame(const uint8_t* frame, uint32_t len) {
       parsed.cls = FrameClass::ipv4;
       return parsed;
     case kEtherTypeIpv6:
-      parsed.cls = FrameClass::ipv6;
-      return parsed;
+      return classify_ipv6(frame, len, parsed);
     default:
       // A second tag (QinQ) is "other" too: it is switched, never answered.
       parsed.cls = FrameClass::other;
@@ -84,18 +84,18 @@ ParsedFrame classify_frame(const uint8_t* frame, uint32_t len) {
   }
 }
 
-RequestVerdict decide_request(const uint8_t* frame, uint16_t arp_offset, bool found,
+RequestVerdict decide_request(const uint8_t* frame, uint16_t l3_offset, bool found,
                               uint64_t owner_mac_word) {
   if (!found) return RequestVerdict::unbound;
   uint8_t owner[6];
   unpack_mac(owner_mac_word, owner);
-  if (mac_equal(frame + arp_offset + arp_field::sha, owner)) return RequestVerdict::own_address;
+  if (mac_equal(frame + l3_offset + arp_field::sha, owner)) return RequestVerdict::own_address;
   return RequestVerdict::answer;
 }
 
 uint32_t rewrite_request_into_reply(uint8_t* frame, uint32_t len, uint32_t capacity,
-                                    uint16_t arp_offset, const uint8_t owner_mac[6]) {
-  uint8_t* arp = frame + arp_offset;
+                                    uint16_t l3_offset, const uint8_t owner_mac[6]) {
+  uint8_t* arp = frame + l3_offset;
   uint8_t requester_mac[6];
   uint8_t requester_ip[4];
   uint8_t target_ip[4];

@@ -26,16 +26,29 @@ enum class FrameClass : uint8_t {
   arp_gratuitous,  // request or reply with sender IP == target IP
   arp_reply,
   ipv4,
-  ipv6,
+  ipv6,            // IPv6 that is not Neighbor Discovery: switched
+  nd_ns,           // Neighbor Solicitation from an address (see nd_frame.h for the checks)
+  nd_dad,          // Neighbor Solicitation from :: (Duplicate Address Detection)
+  nd_na,           // Neighbor Advertisement
+  nd_rs,           // Router Solicitation
+  nd_ra,           // Router Advertisement
+  nd_redirect,     // Redirect
   other,
 };
+
+inline bool is_nd(FrameClass cls) {
+  return cls >= FrameClass::nd_ns && cls <= FrameClass::nd_redirect;
+}
 
 struct ParsedFrame {
   FrameClass cls;
   DropReason drop;      // set when cls == malformed
   bool tagged;          // carried one 802.1Q tag
   uint16_t vlan;        // 0 when untagged
-  uint16_t arp_offset;  // offset of the ARP body when cls is an ARP class
+  uint16_t l3_offset;  // offset of the ARP body or IPv6 header (after any tag)
+  // ND classes: offset of the 6-byte link-layer address in the message's source (NS, RS, RA)
+  // or target (NA, redirect) link-layer address option; 0 when the message has none.
+  uint16_t lladdr_offset;
 };
 
 // Byte offsets inside the 28-byte Ethernet/IPv4 ARP body.
@@ -55,7 +68,7 @@ uint32_t load_be32_raw(const uint8_t* p);
 // Frames shorter than 60 bytes are zero-padded to 60, which `capacity` must allow.
 // Returns the reply's length.
 uint32_t rewrite_request_into_reply(uint8_t* frame, uint32_t len, uint32_t capacity,
-                                    uint16_t arp_offset, const uint8_t owner_mac[6]);
+                                    uint16_t l3_offset, const uint8_t owner_mac[6]);
 
 // What the responder does with an ARP request or probe after the table lookup.
 enum class RequestVerdict : uint8_t {
@@ -64,7 +77,7 @@ enum class RequestVerdict : uint8_t {
   unbound,        // no binding for (VLAN, target IP): apply the 'unknown' policy
 };
 
-RequestVerdict decide_request(const uint8_t* frame, uint16_t arp_offset, bool found,
+RequestVerdict decide_request(const uint8_t* frame, uint16_t l3_offset, bool found,
                               uint64_t owner_mac_word);
 
 }  // namespace microarp

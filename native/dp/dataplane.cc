@@ -102,7 +102,7 @@ Status Dataplane::init(const DataplaneConfig& config) {
     return status;
   }
 
-  status = table_.create("microarp_bindings", config.table_capacity,
+  status = table_.create("microarp_bindings", config.table_capacity, config.table_ipv6_capacity,
                          static_cast<uint32_t>(lcores.size()), socket);
   if (!status.ok()) {
     close_ports(ports_);
@@ -129,6 +129,7 @@ Status Dataplane::init(const DataplaneConfig& config) {
     runtime_[p].drain_greedily = is_vhost_port(ports_[p].port_id);
     auto security = std::make_unique<PortSecurity>();
     security->trusted = config.ports[p].trusted;
+    security->router = config.ports[p].router;
     security->enforce = config.enforce;
     security->inspection = config.ports[p].inspection;
     security->arp_rate_pps = config.ports[p].arp_rate_pps;
@@ -148,6 +149,10 @@ Status Dataplane::init(const DataplaneConfig& config) {
     const std::string name = "microarp_arpev" + std::to_string(i);
     arp_event_rings_.push_back(rte_ring_create_elem(name.c_str(), sizeof(ArpEvent), kArpEventRingSize,
                                                     socket, RING_F_SP_ENQ | RING_F_SC_DEQ));
+    const std::string nd_name = "microarp_ndev" + std::to_string(i);
+    nd_event_rings_.push_back(rte_ring_create_elem(nd_name.c_str(), sizeof(NdEvent),
+                                                   kArpEventRingSize, socket,
+                                                   RING_F_SP_ENQ | RING_F_SC_DEQ));
   }
 
   writer_ = std::make_unique<TableWriter>(table_, fdb_);
@@ -174,6 +179,7 @@ Status Dataplane::init(const DataplaneConfig& config) {
     ctx->learn_ring = fdb_.learn_ring(static_cast<uint32_t>(i));
     ctx->pool = pool_;
     ctx->arp_events = arp_event_rings_[i];
+    ctx->nd_events = nd_event_rings_[i];
     ctx->worker_count = static_cast<uint32_t>(lcores.size());
     ctx->serves_injection = i == 0;
     ctx->has_probe_mac = config.has_probe_mac;
@@ -234,6 +240,8 @@ void Dataplane::stop() {
   }
   for (rte_ring* r : arp_event_rings_) rte_ring_free(r);
   arp_event_rings_.clear();
+  for (rte_ring* r : nd_event_rings_) rte_ring_free(r);
+  nd_event_rings_.clear();
   final_port_stats_ = port_stats();
   close_ports(ports_);
   fdb_.destroy();  // before the table: its RCU state is the table's
@@ -276,6 +284,15 @@ unsigned Dataplane::drain_arp_events(ArpEvent* out, unsigned max) {
   for (rte_ring* r : arp_event_rings_) {
     if (total == max) break;
     total += rte_ring_sc_dequeue_burst_elem(r, out + total, sizeof(ArpEvent), max - total, nullptr);
+  }
+  return total;
+}
+
+unsigned Dataplane::drain_nd_events(NdEvent* out, unsigned max) {
+  unsigned total = 0;
+  for (rte_ring* r : nd_event_rings_) {
+    if (total == max) break;
+    total += rte_ring_sc_dequeue_burst_elem(r, out + total, sizeof(NdEvent), max - total, nullptr);
   }
   return total;
 }

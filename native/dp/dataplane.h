@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "../core/arp_event.h"
+#include "../core/nd_event.h"
 #include "binding_table.h"
 #include "fdb.h"
 #include "port_runtime.h"
@@ -28,6 +30,7 @@ struct DataplaneConfig {
   uint16_t tx_descriptors = 1024;
   uint32_t mbufs = 0;  // 0: sized from ports, workers and descriptors
   uint32_t table_capacity = 1u << 20;
+  uint32_t table_ipv6_capacity = 1u << 16;  // of table_capacity, how many may be IPv6
   uint32_t update_ring_size = 1u << 16;
   bool drop_unbound = false;
   // Serve dpdk-dumpcap/dpdk-pdump (secondary processes) through the pdump library.
@@ -96,6 +99,8 @@ class Dataplane {
   bool inject(size_t index, const uint8_t* frame, uint32_t len);
   // Moves up to `max` ArpEvents from the workers' rings into `out`; returns how many.
   unsigned drain_arp_events(ArpEvent* out, unsigned max);
+  // Likewise for NdEvents.
+  unsigned drain_nd_events(NdEvent* out, unsigned max);
   bool admin_up(size_t index) const { return runtime_[index].admin_up.load(); }
   bool responder_on(size_t index) const { return runtime_[index].responder_on.load(); }
 
@@ -130,6 +135,7 @@ class Dataplane {
   std::unique_ptr<TableWriter> writer_;
   std::vector<std::unique_ptr<WorkerContext>> workers_;
   std::vector<rte_ring*> arp_event_rings_;
+  std::vector<rte_ring*> nd_event_rings_;
   std::unique_ptr<LcoreStats[]> stats_;
   bool pdump_ = false;
 };

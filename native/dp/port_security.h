@@ -1,4 +1,4 @@
-// A port's ARP security settings as one immutable snapshot: trusted or inspected, the
+// A port's ARP and ND security settings as one immutable snapshot: trusted or inspected, the
 // sender subnets, the ARP rate, and whether violations are dropped (enforce) or only counted.
 // A live reload replaces the whole snapshot (PortRuntime::security, published with release,
 // the old one freed after a QSBR grace period), so a worker never sees half of one reload and
@@ -14,6 +14,7 @@ namespace microarp {
 
 struct PortSecurity {
   bool trusted = false;  // no ARP inspection, no rate limit
+  bool router = false;   // RA guard lets Router Advertisements and Redirects in from here
   bool enforce = true;   // violations dropped (false: counted and reported only)
   InspectionPolicy inspection;
   uint32_t arp_rate_pps = 0;  // 0: no ARP rate limit

@@ -22,6 +22,7 @@ struct PortSpec {
   bool admin_up = true;
   bool responder_on = true;
   bool trusted = false;
+  bool router = false;  // RA guard: Router Advertisements and Redirects are let in
   InspectionPolicy inspection;
   uint32_t arp_rate_pps = 0;
   uint32_t arp_burst = 0;

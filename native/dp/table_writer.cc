@@ -57,11 +57,25 @@ UpdateResult TableWriter::submit(const uint8_t* packed, size_t count) {
     std::lock_guard<std::mutex> submit_lock(submit_mutex_);
     UpdateRecord chunk[kWriterBurst];
     size_t done = 0;
+    bool address_next = false;
     while (done < count) {
       const unsigned n =
           static_cast<unsigned>(count - done < kWriterBurst ? count - done : kWriterBurst);
-      for (unsigned i = 0; i < n; i++)
-        chunk[i] = unpack_update(packed + (done + i) * kPackedUpdateSize, &result);
+      for (unsigned i = 0; i < n; i++) {
+        const uint8_t* p = packed + (done + i) * kPackedUpdateSize;
+        if (address_next) {
+          chunk[i] = address_record(p, &result);
+          address_next = false;
+          continue;
+        }
+        chunk[i] = unpack_update(p, &result);
+        if (is_ipv6_op(chunk[i].op)) {
+          // An IPv6 op without its address record (a caller's mistake, not a case the
+          // control side produces) is dropped here rather than pairing with what follows.
+          if (done + i + 1 == count) chunk[i].op = UpdateOp::none;
+          address_next = true;
+        }
+      }
       unsigned sent = 0;
       while (sent < n) {
         sent += rte_ring_mp_enqueue_burst_elem(ring_, chunk + sent, sizeof(UpdateRecord),
@@ -86,10 +100,23 @@ UpdateResult TableWriter::submit(const uint8_t* packed, size_t count) {
 }
 
 void TableWriter::apply(const UpdateRecord& record) {
-  if (record.op == UpdateOp::upsert || record.op == UpdateOp::remove) {
-    table_.apply(record);
-  } else {
-    fdb_.apply_static(record);
+  if (ipv6_op_.op != UpdateOp::none) {
+    // The record after an IPv6 op: its address. The ring keeps a batch's records in order,
+    // and batches never interleave (submit_mutex_), so this is always the op's own.
+    uint8_t addr[16];
+    record_address(record, addr);
+    table_.apply6(ipv6_op_, addr);
+    ipv6_op_.op = UpdateOp::none;
+    return;
+  }
+  switch (record.op) {
+    case UpdateOp::upsert:
+    case UpdateOp::remove: table_.apply(record); break;
+    case UpdateOp::fdb_static_add:
+    case UpdateOp::fdb_remove: fdb_.apply_static(record); break;
+    case UpdateOp::upsert6:
+    case UpdateOp::remove6: ipv6_op_ = record; break;
+    case UpdateOp::none: break;
   }
 }
 

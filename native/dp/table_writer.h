@@ -62,6 +62,7 @@ class TableWriter {
   std::atomic<uint64_t> applied_{0};
   std::atomic<uint64_t> ring_full_waits_{0};
   unsigned bursts_since_wake_ = 0;  // the writer thread's own
+  UpdateRecord ipv6_op_ = {};       // the writer's: an IPv6 op waiting for its address record
 };
 
 }  // namespace microarp

@@ -7,8 +7,10 @@
 
 #include "../core/arp_inspection.h"
 #include "../core/frame.h"
+#include "../core/nd_frame.h"
 #include "../core/vlan_policy.h"
 #include "egress_form.h"
+#include "nd_step.h"
 
 namespace microarp {
 namespace {
@@ -51,6 +53,10 @@ struct Burst {
   FrameInfo info[kRxBurst];
   uint64_t bind_keys[kRxBurst], sender_keys[kRxBurst], dst_keys[kRxBurst], src_keys[kRxBurst];
   uint32_t n_bind = 0, n_dst = 0, n_src = 0, n_sender = 0;
+  // ND frames, by frame index: the solicitation's target (answered from the table) and the
+  // address the message speaks for (inspection and learning), prefetched in stage 1.
+  NdKey nd_target[kRxBurst];
+  NdKey nd_claimed[kRxBurst];
 };
 
 constexpr uint64_t kSourceShift = 48;
@@ -67,10 +73,6 @@ struct PortView {
 };
 
 constexpr unsigned kTxRetries = 8;
-
-void stage_tx(WorkerContext& ctx, uint16_t port_index, rte_mbuf* m) {
-  ctx.tx_pkts[port_index][ctx.tx_count[port_index]++] = m;
-}
 
 // Sends every staged frame. Frames a full queue refuses are freed and counted: the loop never
 // waits for a queue that makes no progress. Returns how many left.
@@ -201,6 +203,15 @@ void count_class(FrameClass cls, BurstTally& tally) {
     case FrameClass::arp_reply: tally.count(Counter::arp_replies_seen); break;
     case FrameClass::ipv4: tally.count(Counter::ipv4_frames); break;
     case FrameClass::ipv6: tally.count(Counter::ipv6_frames); break;
+    case FrameClass::nd_dad:
+      tally.count(Counter::nd_dad_solicitations);
+      tally.count(Counter::nd_solicitations);
+      break;
+    case FrameClass::nd_ns: tally.count(Counter::nd_solicitations); break;
+    case FrameClass::nd_na: tally.count(Counter::nd_advertisements); break;
+    case FrameClass::nd_rs:
+    case FrameClass::nd_ra:
+    case FrameClass::nd_redirect: tally.count(Counter::nd_router_messages); break;
     case FrameClass::other: tally.count(Counter::other_frames); break;
     case FrameClass::malformed: break;
   }
@@ -220,7 +231,7 @@ void answer(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const ParsedFrame
   const uint32_t len = rte_pktmbuf_data_len(m);
   const uint32_t capacity = len + rte_pktmbuf_tailroom(m);
   const uint32_t reply_len =
-      rewrite_request_into_reply(frame, len, capacity, parsed.arp_offset, owner);
+      rewrite_request_into_reply(frame, len, capacity, parsed.l3_offset, owner);
   if (reply_len != len) {
     m->pkt_len += reply_len - len;
     m->data_len = static_cast<uint16_t>(reply_len);
@@ -245,7 +256,7 @@ void maybe_learn(WorkerContext& ctx, uint16_t ingress, const uint8_t* frame, con
 
 void report(WorkerContext& ctx, ArpEventKind kind, Violation v, bool enforced, uint16_t ingress,
             const uint8_t* frame, const FrameInfo& f) {
-  const uint8_t* arp = frame + f.parsed.arp_offset;
+  const uint8_t* arp = frame + f.parsed.l3_offset;
   ArpEvent& e = ctx.events[ctx.event_count++];
   e.kind = kind;
   e.violation = static_cast<uint8_t>(v);
@@ -267,13 +278,7 @@ void report(WorkerContext& ctx, ArpEventKind kind, Violation v, bool enforced, u
 bool sender_due(WorkerContext& ctx, int32_t vlan, const uint8_t* arp, bool known, uint64_t now) {
   uint32_t ip_be;
   std::memcpy(&ip_be, arp + arp_field::spa, 4);
-  const uint64_t key = uint64_t(uint16_t(vlan)) << 32 | ip_be;
-  SenderSeen& seen = ctx.sender_seen[(key * 0x9E3779B97F4A7C15ull) >> 52];
-  const uint64_t interval = known ? ctx.tsc_hz : ctx.tsc_hz / 10;
-  if (seen.key == key && now - seen.tsc < interval) return false;
-  seen.key = key;
-  seen.tsc = now;
-  return true;
+  return report_due(ctx, uint64_t(uint16_t(vlan)) << 32 | ip_be, known, now);
 }
 
 enum class ArpOutcome { pass, consumed };
@@ -314,7 +319,7 @@ ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const u
     return ArpOutcome::pass;
   }
 
-  const uint8_t* arp = frame + f.parsed.arp_offset;
+  const uint8_t* arp = frame + f.parsed.l3_offset;
   if (f.parsed.cls == FrameClass::arp_reply && ctx.has_probe_mac &&
       mac_equal(arp + arp_field::tha, ctx.probe_mac)) {
     report(ctx, ArpEventKind::probe_reply, Violation::none, false, ingress, frame, f);
@@ -394,6 +399,24 @@ void drain(WorkerContext& ctx, uint16_t port) {
   }
 }
 
+bool is_solicitation(FrameClass cls) {
+  return cls == FrameClass::nd_ns || cls == FrameClass::nd_dad;
+}
+
+// Stage 1 for an ND frame: the IPv6 keys it needs, prefetched.
+void prepare_nd(WorkerContext& ctx, Burst& b, uint16_t i, const uint8_t* frame, uint16_t vlan) {
+  const ParsedFrame& parsed = b.info[i].parsed;
+  const uint8_t* claimed = nd_claimed_address(frame, parsed);
+  if (claimed != nullptr) {
+    b.nd_claimed[i] = nd_key(vlan, claimed);
+    ctx.table->prefetch6(b.nd_claimed[i]);
+  }
+  if (b.responder_on && is_solicitation(parsed.cls)) {
+    b.nd_target[i] = nd_key(vlan, frame + parsed.l3_offset + kIpv6HeaderLen + nd_field::target);
+    ctx.table->prefetch6(b.nd_target[i]);
+  }
+}
+
 // Stage 1 of a burst: takes up to a burst of the port's backlog, classifies each frame, and
 // computes and prefetches the table keys the burst needs. Stage 2 (finish_burst) runs after the
 // next burst's stage 1, so the buckets have a whole burst's time to arrive.
@@ -439,7 +462,7 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
     }
     f.has_sender = false;
     f.sender_ip_be = 0;
-    const uint8_t* arp = frame + f.parsed.arp_offset;
+    const uint8_t* arp = frame + f.parsed.l3_offset;
     uint32_t spa = 0;
     if (is_arp(f.parsed.cls)) {
       spa = load_be32_raw(arp + arp_field::spa);
@@ -474,6 +497,7 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
       ctx.table->prefetch(b.bind_keys[n_bind]);
       f.bind_slot = static_cast<uint8_t>(n_bind++);
     }
+    if (is_nd(f.parsed.cls)) prepare_nd(ctx, b, i, frame, vlan);
   }
   tally.count(Counter::rx_bytes, rx_bytes);
   tally.count(Counter::sources_cached, n_cached);
@@ -530,6 +554,15 @@ void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
       sender_found = true;
       sender_word = sender_words[f.sender_slot];
     }
+    if (is_nd(f.parsed.cls)) {
+      bool claimed_found = false;
+      uint64_t claimed_word = 0;
+      if (nd_claimed_address(frame, f.parsed) != nullptr)
+        claimed_found = ctx.table->lookup6(b.nd_claimed[i], &claimed_word);
+      if (inspect_and_report_nd(ctx, ingress, m, frame, f.parsed, static_cast<uint16_t>(f.vlan),
+                                claimed_found, claimed_word, now, tally) == NdOutcome::consumed)
+        continue;
+    }
     bool report_held = false;
     if (is_arp(f.parsed.cls) &&
         handle_arp(ctx, ingress, m, frame, f, sender_found, sender_word, now, &report_held,
@@ -548,7 +581,7 @@ void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
 
     if (b.responder_on && is_request(f.parsed.cls)) {
       const bool found = (bind_hits >> f.bind_slot) & 1;
-      switch (decide_request(frame, f.parsed.arp_offset, found, macs[f.bind_slot])) {
+      switch (decide_request(frame, f.parsed.l3_offset, found, macs[f.bind_slot])) {
         case RequestVerdict::answer:
           answer(ctx, ingress, m, f.parsed, macs[f.bind_slot]);
           continue;
@@ -564,6 +597,14 @@ void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
           }
           break;
       }
+    }
+
+    if (b.responder_on && is_solicitation(f.parsed.cls)) {
+      uint64_t owner_word = 0;
+      const bool found = ctx.table->lookup6(b.nd_target[i], &owner_word);
+      if (respond_to_solicitation(ctx, ingress, m, f.parsed, found, owner_word, tally) ==
+          NdOutcome::consumed)
+        continue;
     }
 
     // A priority-tagged frame (VLAN id 0) belongs to the VLAN its port admitted it into: its tag
@@ -589,6 +630,14 @@ void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
     tally.count(Counter::learn_events, queued);
     tally.count(Counter::learn_events_lost, ctx.learn_count - queued);
     ctx.learn_count = 0;
+  }
+  if (ctx.nd_event_count > 0) {
+    const unsigned queued = rte_ring_sp_enqueue_burst_elem(ctx.nd_events, ctx.nd_events_staged,
+                                                           sizeof(NdEvent), ctx.nd_event_count,
+                                                           nullptr);
+    tally.count(Counter::nd_events, queued);
+    tally.count(Counter::nd_events_lost, ctx.nd_event_count - queued);
+    ctx.nd_event_count = 0;
   }
   if (ctx.event_count > 0) {
     const unsigned queued = rte_ring_sp_enqueue_burst_elem(ctx.arp_events, ctx.events,

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "../core/arp_event.h"
+#include "../core/nd_event.h"
 #include "../core/fdb_entry.h"
 #include "binding_table.h"
 #include "fdb.h"
@@ -40,7 +41,9 @@ struct Backlog {
 // (a refresh) rather than on every ARP: the control side's work then follows the number of
 // hosts, not their ARP rate. Direct-mapped; a collision only costs an extra report.
 struct SenderSeen {
-  uint64_t key = ~uint64_t(0);  // vlan << 32 | ip_be; never a real key
+  // IPv4: vlan << 32 | ip_be; IPv6: a hash of (vlan, address) with bit 63 set. ~0 is never a
+  // real key (an IPv6 hash that happens to be ~0 only costs reports).
+  uint64_t key = ~uint64_t(0);
   uint64_t tsc = 0;
 };
 constexpr uint32_t kSenderSeenSlots = 4096;
@@ -58,6 +61,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   rte_ring* learn_ring = nullptr;  // this worker's, single producer
   rte_mempool* pool = nullptr;     // for the copies flooding needs when tagging differs
   rte_ring* arp_events = nullptr;  // this worker's reports to the control side, single producer
+  rte_ring* nd_events = nullptr;   // likewise for Neighbor Discovery
   bool serves_injection = false;   // this worker sends the ports' injected frames
   bool has_probe_mac = false;
   uint8_t probe_mac[6] = {};       // source of microarp's own probes; replies to it are consumed
@@ -76,10 +80,29 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   uint16_t learn_count = 0;
   ArpEvent events[kRxBurst];
   uint16_t event_count = 0;
+  NdEvent nd_events_staged[kRxBurst];
+  uint16_t nd_event_count = 0;
   Backlog backlog[kMaxPorts];
   SenderSeen sender_seen[kSenderSeenSlots];
   SourceCache sources;
 };
+
+// Whether the sender filed under `key` is due a report (see SenderSeen): not if this worker
+// reported it within the last second (a known sender refreshing its binding) or 100 ms (an
+// unknown one, still being learned).
+inline bool report_due(WorkerContext& ctx, uint64_t key, bool known, uint64_t now) {
+  SenderSeen& seen = ctx.sender_seen[(key * 0x9E3779B97F4A7C15ull) >> 52];
+  const uint64_t interval = known ? ctx.tsc_hz : ctx.tsc_hz / 10;
+  if (seen.key == key && now - seen.tsc < interval) return false;
+  seen.key = key;
+  seen.tsc = now;
+  return true;
+}
+
+// Stages `m` for transmission on port `port_index` at the end of the burst.
+inline void stage_tx(WorkerContext& ctx, uint16_t port_index, rte_mbuf* m) {
+  ctx.tx_pkts[port_index][ctx.tx_count[port_index]++] = m;
+}
 
 // rte_eal_remote_launch entry point; `arg` is a WorkerContext*.
 int worker_main(void* arg);

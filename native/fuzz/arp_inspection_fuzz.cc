@@ -45,7 +45,7 @@ bool inside(uint32_t ip, const Subnet& s) {
 
 Violation expected_verdict(const uint8_t* frame, const ParsedFrame& p, const Subnet* subnets,
                            unsigned count, bool bound, const uint8_t* bound_mac) {
-  const uint8_t* arp = frame + p.arp_offset;
+  const uint8_t* arp = frame + p.l3_offset;
   const uint8_t* sha = arp + 8;
   const uint32_t spa = be32(arp + 14);
   const bool probe = p.cls == FrameClass::arp_probe;
@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const Violation v = inspect_arp(frame, p, policy, bound, pack_mac(bound_mac));
     FUZZ_CHECK(v == expected_verdict(frame, p, subnets, count, bound, bound_mac));
     // A clean frame always speaks for its own source.
-    if (v == Violation::none) FUZZ_CHECK(same_mac(frame + 6, frame + p.arp_offset + 8));
+    if (v == Violation::none) FUZZ_CHECK(same_mac(frame + 6, frame + p.l3_offset + 8));
     // The same frame under a port with no subnets and no binding: only the frame itself counts.
     const Violation bare = inspect_arp(frame, p, InspectionPolicy{}, false, 0);
     FUZZ_CHECK(bare == Violation::none || bare == Violation::sha_mismatch ||

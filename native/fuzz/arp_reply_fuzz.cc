@@ -49,8 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
   const ParsedFrame p = classify_frame(frame, rte_pktmbuf_data_len(m));
   if (p.cls != FrameClass::arp_request && p.cls != FrameClass::arp_probe) return 0;
-  const uint32_t off = p.arp_offset;
-  const RequestVerdict verdict = decide_request(frame, p.arp_offset, true, pack_mac(owner));
+  const uint32_t off = p.l3_offset;
+  const RequestVerdict verdict = decide_request(frame, p.l3_offset, true, pack_mac(owner));
   if (verdict != RequestVerdict::answer) {
     FUZZ_CHECK(verdict == RequestVerdict::own_address);
     FUZZ_CHECK(equal(owner, frame + off + arp_field::sha, 6));
@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // answer() in native/dp/worker.cc.
   const uint32_t capacity = len + rte_pktmbuf_tailroom(m);
-  const uint32_t reply_len = rewrite_request_into_reply(frame, len, capacity, p.arp_offset, owner);
+  const uint32_t reply_len = rewrite_request_into_reply(frame, len, capacity, p.l3_offset, owner);
   if (reply_len != len) {
     m->pkt_len += reply_len - len;
     m->data_len = static_cast<uint16_t>(reply_len);
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The reply, field by field, against the request it was made from.
   const ParsedFrame r = classify_frame(frame, reply_len);
   FUZZ_CHECK(r.cls == FrameClass::arp_reply);
-  FUZZ_CHECK(r.tagged == p.tagged && r.vlan == p.vlan && r.arp_offset == p.arp_offset);
+  FUZZ_CHECK(r.tagged == p.tagged && r.vlan == p.vlan && r.l3_offset == p.l3_offset);
   const uint8_t* q = request.data() + off;  // the request's ARP body
   const uint8_t* a = frame + off;           // the reply's
   FUZZ_CHECK(equal(frame + 0, q + arp_field::sha, 6));  // eth.dst: the requester

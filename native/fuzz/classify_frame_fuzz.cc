@@ -57,17 +57,17 @@ void read_as_the_worker_does(const uint8_t* frame, const ParsedFrame& p) {
   FUZZ_CHECK(fdb_key_in_frame(vlan, frame) >> 60 == 0);
   FUZZ_CHECK(fdb_key_in_frame(vlan, frame + 6) >> 60 == 0);
   if (!is_arp_class(p.cls)) return;
-  const uint8_t* arp = frame + p.arp_offset;
+  const uint8_t* arp = frame + p.l3_offset;
   const uint32_t tpa = load_be32_raw(arp + arp_field::tpa);
   const uint32_t spa = load_be32_raw(arp + arp_field::spa);
   FUZZ_CHECK(binding_key(vlan, tpa) >> 60 == 0);
   FUZZ_CHECK(binding_key(vlan, spa) >> 60 == 0);
   // The requester owns the target: a host checking its own address, never answered.
   const uint64_t requester = pack_mac(arp + arp_field::sha);
-  FUZZ_CHECK(decide_request(frame, p.arp_offset, true, requester) == RequestVerdict::own_address);
-  FUZZ_CHECK(decide_request(frame, p.arp_offset, false, requester) == RequestVerdict::unbound);
+  FUZZ_CHECK(decide_request(frame, p.l3_offset, true, requester) == RequestVerdict::own_address);
+  FUZZ_CHECK(decide_request(frame, p.l3_offset, false, requester) == RequestVerdict::unbound);
   const uint64_t other = requester ^ 1;
-  FUZZ_CHECK(decide_request(frame, p.arp_offset, true, other) == RequestVerdict::answer);
+  FUZZ_CHECK(decide_request(frame, p.l3_offset, true, other) == RequestVerdict::answer);
   volatile bool speaks_for_itself = mac_equal(arp + arp_field::sha, frame + 6);
   (void)speaks_for_itself;
 }
@@ -116,7 +116,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* frame, size_t size) {
   FUZZ_CHECK(p.drop == DropReason::none);
   FUZZ_CHECK(p.tagged == tagged);
   FUZZ_CHECK(p.vlan == (tagged ? (be16(frame + 14) & 0x0FFF) : 0));
-  FUZZ_CHECK(p.arp_offset == off);
+  FUZZ_CHECK(p.l3_offset == off);
 
   read_as_the_worker_does(frame, p);
   return 0;

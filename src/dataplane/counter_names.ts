@@ -31,6 +31,16 @@ export const COUNTER_NAMES = [
   "idle_cycles",
   "probe_replies",
   "injected",
+  "nd_solicitations",
+  "nd_dad_solicitations",
+  "nd_advertisements",
+  "nd_router_messages",
+  "nd_answers",
+  "nd_dad_defended",
+  "nd_unbound",
+  "nd_own_address",
+  "nd_events",
+  "nd_events_lost",
 ] as const;
 
 export const DROP_REASONS = [
@@ -50,6 +60,13 @@ export const DROP_REASONS = [
   "arp_inspection",
   "tx_full",
   "link_down",
+  "nd_truncated",
+  "nd_bad_hop_limit",
+  "nd_bad_code",
+  "nd_bad_checksum",
+  "nd_bad_option",
+  "nd_bad_target",
+  "nd_inspection",
 ] as const;
 
 export const VIOLATION_REASONS = [
@@ -59,6 +76,9 @@ export const VIOLATION_REASONS = [
   "sender_outside_subnet",
   "spoofed_binding",
   "rate_limited",
+  "nd_lladdr_mismatch",
+  "nd_spoofed_binding",
+  "ra_guard",
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
@@ -71,6 +91,9 @@ export const VIOLATION_HELP: Record<ViolationReason, string> = {
   sender_outside_subnet: "Sender IP outside the subnets allowed on the port",
   spoofed_binding: "Sender IP bound to another MAC",
   rate_limited: "ARP frame over the port's ARP rate limit",
+  nd_lladdr_mismatch: "Neighbor Discovery link-layer address option differs from the Ethernet source",
+  nd_spoofed_binding: "Neighbor Discovery message speaking for an IPv6 address bound to another MAC",
+  ra_guard: "Router Advertisement or Redirect from a port not marked router: true",
 };
 export type DropReason = (typeof DROP_REASONS)[number];
 
@@ -105,6 +128,16 @@ export const COUNTER_HELP: Record<CounterName, string> = {
   idle_cycles: "TSC cycles the worker spent in loop passes that found nothing to do",
   probe_replies: "Replies to microarp's own ARP probes, consumed after reporting",
   injected: "Frames the control side sent out through a worker (probes, gratuitous ARP)",
+  nd_solicitations: "IPv6 Neighbor Solicitations seen, DAD included",
+  nd_dad_solicitations: "IPv6 Duplicate Address Detection solicitations seen (source ::)",
+  nd_advertisements: "IPv6 Neighbor Advertisements seen",
+  nd_router_messages: "IPv6 Router Solicitations, Router Advertisements and Redirects seen",
+  nd_answers: "Neighbor Solicitations answered from the table with a Neighbor Advertisement out the ingress port",
+  nd_dad_defended: "DAD solicitations for an address bound to another MAC, answered with an advertisement to all-nodes",
+  nd_unbound: "Neighbor Solicitations whose (VLAN, target) has no binding",
+  nd_own_address: "Neighbor Solicitations from the MAC that owns the target binding, left unanswered",
+  nd_events: "ND senders, probe replies and violations reported to the control side",
+  nd_events_lost: "ND reports lost to a full event ring",
 };
 
 export const DROP_REASON_HELP: Record<DropReason, string> = {
@@ -115,7 +148,7 @@ export const DROP_REASON_HELP: Record<DropReason, string> = {
   arp_bad_hlen: "ARP hardware address length is not 6",
   arp_bad_plen: "ARP protocol address length is not 4",
   arp_bad_opcode: "ARP opcode is neither request (1) nor reply (2)",
-  unbound_target: "ARP request for an unbound target dropped by the 'unknown: drop' policy",
+  unbound_target: "ARP request or Neighbor Solicitation for an unbound target dropped by the 'unknown: drop' policy",
   no_flood_port: "Frame to flood but no other port carries its VLAN",
   vlan_not_admitted: "Frame whose VLAN (or lack of tag) the ingress port does not carry",
   port_down: "Frame received on, or destined to, a port that is administratively down",
@@ -124,4 +157,11 @@ export const DROP_REASON_HELP: Record<DropReason, string> = {
   arp_inspection: "ARP frame that failed inspection on an untrusted port in enforce mode (reasons: violations)",
   tx_full: "Frame not accepted by a full transmit queue",
   link_down: "Frame for a port whose link is down (e.g. a vhost-user port with no guest connected)",
+  nd_truncated: "ICMPv6 Neighbor Discovery frame shorter than its IPv6 header, its payload length or its message",
+  nd_bad_hop_limit: "Neighbor Discovery message whose hop limit is not 255 (not sent on this link)",
+  nd_bad_code: "Neighbor Discovery message whose ICMPv6 code is not 0",
+  nd_bad_checksum: "Neighbor Discovery message with a wrong ICMPv6 checksum",
+  nd_bad_option: "Neighbor Discovery option of length 0 or running past the message",
+  nd_bad_target: "Neighbor Solicitation or Advertisement whose target is a multicast address",
+  nd_inspection: "Neighbor Discovery message that failed inspection on an untrusted port in enforce mode (reasons: violations)",
 };

@@ -73,7 +73,7 @@ TEST(request_untagged, "request: untagged who-has is an arp_request at offset 14
   CHECK(p.cls == FrameClass::arp_request);
   CHECK(!p.tagged);
   CHECK(p.vlan == 0);
-  CHECK(p.arp_offset == 14);
+  CHECK(p.l3_offset == 14);
 }
 
 TEST(request_tagged, "request: one 802.1Q tag gives the VLAN id without priority bits") {
@@ -83,7 +83,7 @@ TEST(request_tagged, "request: one 802.1Q tag gives the VLAN id without priority
   CHECK(p.cls == FrameClass::arp_request);
   CHECK(p.tagged);
   CHECK(p.vlan == 100);
-  CHECK(p.arp_offset == 18);
+  CHECK(p.l3_offset == 18);
 }
 
 TEST(reply_class, "reply: op 2 with distinct addresses is an arp_reply") {
