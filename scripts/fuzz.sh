@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 say() { printf 'fuzz: %s\n' "$*"; }
 die() { printf 'fuzz: error: %s\n' "$*" >&2; exit 2; }
 
-ALL_TARGETS=(classify_frame arp_inspection arp_reply vlan_tag update_record)
+ALL_TARGETS=(classify_frame arp_inspection arp_reply vlan_tag update_record nd_frame)
 seconds=""
 runs=""
 targets=("${ALL_TARGETS[@]}")
@@ -63,7 +63,7 @@ main() {
   CXXFLAGS=(-std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
             -fno-sanitize-recover=all -Wall -Wextra -Werror -Wno-unused-parameter
             -Inative/core -Inative/fuzz "${dpdk_cflags[@]}" "${defines[@]}")
-  CORE_SOURCES=(native/core/frame.cc native/core/counters.cc)
+  CORE_SOURCES=(native/core/frame.cc native/core/nd_frame.cc native/core/counters.cc)
 
   for t in "${targets[@]}"; do
     bin="$bin_dir/$t"

@@ -16,13 +16,16 @@ interface Suite {
 }
 
 const CORE = 'native core (C++ unit tests on byte arrays)';
+const ND_FRAME = 'IPv6 Neighbor Discovery frames (C++ unit tests on byte arrays)';
 const FLAT = 'FlatTable, the lock-free table (C++ unit tests, readers racing a writer)';
 const ND = 'NdTable, the lock-free IPv6 table (C++ unit tests, readers racing a writer)';
 const SUITES: Suite[] = [
   { binary: 'core_tests', title: CORE, atLeast: 20 },
+  { binary: 'nd_frame_tests', title: ND_FRAME, atLeast: 30 },
   { binary: 'flat_table_tests', title: FLAT, atLeast: 4 },
   { binary: 'nd_table_tests', title: ND, atLeast: 8 },
   { binary: 'asan/core_tests', title: `${CORE}, under ASan and UBSan`, atLeast: 20, sanitized: true },
+  { binary: 'asan/nd_frame_tests', title: `${ND_FRAME}, under ASan and UBSan`, atLeast: 30, sanitized: true },
   { binary: 'asan/flat_table_tests', title: `${FLAT}, under ASan and UBSan`, atLeast: 4, sanitized: true },
   { binary: 'asan/nd_table_tests', title: `${ND}, under ASan and UBSan`, atLeast: 8, sanitized: true },
 ];

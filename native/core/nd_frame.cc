@@ -118,16 +118,15 @@ ParsedFrame classify_ipv6(const uint8_t* frame, uint32_t len, ParsedFrame parsed
   }
 
   switch (type) {
-    case icmp6_type::neighbor_solicitation:
+    case icmp6_type::neighbor_solicitation: {
+      // RFC 4861 7.1.1: a solicitation from :: carries no source link-layer address. An
+      // option fault, so checked before the target, as the documented order says.
+      const bool dad = ipv6_is_unspecified(ip6 + ip6_field::src);
+      if (dad && parsed.lladdr_offset != 0) return malformed(DropReason::nd_bad_option);
       if (ipv6_is_multicast(msg + nd_field::target)) return malformed(DropReason::nd_bad_target);
-      if (ipv6_is_unspecified(ip6 + ip6_field::src)) {
-        // RFC 4861 7.1.1: a solicitation from :: carries no source link-layer address.
-        if (parsed.lladdr_offset != 0) return malformed(DropReason::nd_bad_option);
-        parsed.cls = FrameClass::nd_dad;
-      } else {
-        parsed.cls = FrameClass::nd_ns;
-      }
+      parsed.cls = dad ? FrameClass::nd_dad : FrameClass::nd_ns;
       break;
+    }
     case icmp6_type::neighbor_advertisement:
       if (ipv6_is_multicast(msg + nd_field::target)) return malformed(DropReason::nd_bad_target);
       parsed.cls = FrameClass::nd_na;

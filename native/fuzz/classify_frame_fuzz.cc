@@ -108,7 +108,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* frame, size_t size) {
   } else if (inner == kEtherTypeIpv4) {
     FUZZ_CHECK(p.cls == FrameClass::ipv4);
   } else if (inner == kEtherTypeIpv6) {
-    FUZZ_CHECK(p.cls == FrameClass::ipv6);
+    // Plain IPv6, or Neighbor Discovery: its classes and drop reasons are nd_frame_fuzz.cc's.
+    if (p.cls == FrameClass::malformed) {
+      const DropReason d = p.drop;
+      FUZZ_CHECK(d == DropReason::nd_truncated || d == DropReason::nd_bad_hop_limit ||
+                 d == DropReason::nd_bad_code || d == DropReason::nd_bad_checksum ||
+                 d == DropReason::nd_bad_option || d == DropReason::nd_bad_target);
+      return 0;
+    }
+    FUZZ_CHECK(p.cls == FrameClass::ipv6 || is_nd(p.cls));
   } else {
     // Anything else, a second 802.1Q or an 802.1ad tag included: switched, never answered.
     FUZZ_CHECK(p.cls == FrameClass::other);

@@ -12,14 +12,14 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bindings as workloadBindings, requestFrames } from '../../benchmarks/workload';
-import { parseMac } from '../../src/dataplane/address';
+import { parseIPv6, parseMac } from '../../src/dataplane/address';
 import { packUpdates, packUpserts, type Update } from '../../src/dataplane/updates';
 import { arpFrame, etherFrame, rarpFrame } from '../helpers/frames';
 import { readPcap } from '../helpers/pcap';
 
 const REPO = join(__dirname, '..', '..', '..');
 export const CORPUS_DIR = join(REPO, 'test', 'fuzz', 'corpus');
-export const TARGETS = ['classify_frame', 'arp_inspection', 'arp_reply', 'vlan_tag', 'update_record'] as const;
+export const TARGETS = ['classify_frame', 'arp_inspection', 'arp_reply', 'vlan_tag', 'update_record', 'nd_frame'] as const;
 export type Target = (typeof TARGETS)[number];
 
 interface Seed {
@@ -153,6 +153,143 @@ function edgeFrames(): Seed[] {
   ].map(([name, frame]) => ({ name: `edge-${name as string}`, frame: frame as Buffer }));
 }
 
+interface NdFields {
+  type: number;
+  ethSrc: string;
+  ethDst: string;
+  src: string;
+  dst: string;
+  /** NS, NA, redirect. */
+  target?: string;
+  vlan?: number;
+  pcp?: number;
+  options?: Buffer[];
+  /** NA: R 0x80, S 0x40, O 0x20. */
+  naFlags?: number;
+  hopLimit?: number;
+  code?: number;
+  nextHeader?: number;
+  badChecksum?: boolean;
+  padTo?: number;
+}
+
+function ipv6(text: string): Buffer {
+  const bytes = parseIPv6(text);
+  if (!bytes) throw new Error(`bad IPv6 address in the corpus: ${text}`);
+  return Buffer.from(bytes);
+}
+
+/** The ICMPv6 checksum (RFC 4443 2.3) of `message` (its checksum field zero) after the IPv6 header `ip`. */
+function icmpv6Checksum(ip: Buffer, message: Buffer): number {
+  let sum = (message.length >>> 16) + (message.length & 0xffff) + 58;
+  for (let i = 8; i < 40; i += 2) sum += ip.readUInt16BE(i);
+  for (let i = 0; i + 1 < message.length; i += 2) sum += message.readUInt16BE(i);
+  if (message.length % 2 === 1) sum += message[message.length - 1]! << 8;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** An ICMPv6 (by default Neighbor Discovery, RFC 4861) frame, with its checksum. */
+function ndFrame(f: NdFields): Buffer {
+  const fixed = ({ 133: 8, 134: 16, 135: 24, 136: 24, 137: 40 } as Record<number, number>)[f.type] ?? 8;
+  const head = Buffer.alloc(fixed);
+  head[0] = f.type;
+  head[1] = f.code ?? 0;
+  if (f.target) ipv6(f.target).copy(head, 8);
+  if (f.type === 136) head[4] = f.naFlags ?? 0;
+  if (f.type === 134) {
+    head[4] = 64; // current hop limit
+    head.writeUInt16BE(1800, 6); // router lifetime
+  }
+  if (f.type === 137) ipv6('2001:db8:1::99').copy(head, 24); // the redirected destination
+  const message = Buffer.concat([head, ...(f.options ?? [])]);
+  const ip = Buffer.alloc(40);
+  ip[0] = 0x60;
+  ip.writeUInt16BE(message.length, 4);
+  ip[6] = f.nextHeader ?? 58;
+  ip[7] = f.hopLimit ?? 255;
+  ipv6(f.src).copy(ip, 8);
+  ipv6(f.dst).copy(ip, 24);
+  message.writeUInt16BE(f.badChecksum ? 0xdead : icmpv6Checksum(ip, message), 2);
+  const eth = Buffer.alloc(14);
+  mac(f.ethDst).copy(eth, 0);
+  mac(f.ethSrc).copy(eth, 6);
+  eth.writeUInt16BE(0x86dd, 12);
+  let frame: Buffer = Buffer.concat([eth, ip, message]);
+  if (f.vlan !== undefined) frame = tag(frame, ((f.pcp ?? 0) << 13) | f.vlan);
+  return f.padTo && frame.length < f.padTo ? Buffer.concat([frame, Buffer.alloc(f.padTo - frame.length)]) : frame;
+}
+
+function llOption(type: 1 | 2, text: string): Buffer {
+  return Buffer.concat([Buffer.from([type, 1]), mac(text)]);
+}
+
+/**
+ * Neighbor Discovery (issue 12): every message type, tagged and untagged, with and without its
+ * link-layer address option, and one frame per check the classifier makes.
+ */
+function ndFrames(): Seed[] {
+  const HOST = '2001:db8::1';
+  const TARGET = '2001:db8::7';
+  const SOLICITED = 'ff02::1:ff00:7';
+  const SOLICITED_MAC = '33:33:ff:00:00:07';
+  const ALL_NODES_MAC = '33:33:00:00:00:01';
+  const ROUTER = '02:aa:00:00:00:fe';
+  const sllao = llOption(1, REQUESTER);
+  const nonce = Buffer.from([14, 1, 1, 2, 3, 4, 5, 6]);
+  const prefix = Buffer.alloc(32);
+  prefix.set([3, 4, 64, 0xc0], 0);
+  ipv6('2001:db8::').copy(prefix, 16);
+  const mtu = Buffer.from([5, 1, 0, 0, 0, 0, 0x05, 0xdc]);
+  const redirected = Buffer.concat([Buffer.from([4, 6, 0, 0, 0, 0, 0, 0]), Buffer.alloc(40, 0x60)]);
+  const ns: NdFields = { type: 135, ethSrc: REQUESTER, ethDst: SOLICITED_MAC, src: HOST, dst: SOLICITED, target: TARGET, options: [sllao] };
+  const dad: NdFields = { ...ns, src: '::', options: [] };
+  const na: NdFields = { type: 136, ethSrc: OWNER_7, ethDst: REQUESTER, src: TARGET, dst: HOST, target: TARGET, naFlags: 0x60, options: [llOption(2, OWNER_7)] };
+  const rs: NdFields = { type: 133, ethSrc: REQUESTER, ethDst: ALL_NODES_MAC, src: 'fe80::1', dst: 'ff02::2', options: [sllao] };
+  const ra: NdFields = { type: 134, ethSrc: ROUTER, ethDst: ALL_NODES_MAC, src: 'fe80::fe', dst: 'ff02::1', options: [prefix, mtu, llOption(1, ROUTER)] };
+  const redirect: NdFields = { type: 137, ethSrc: ROUTER, ethDst: REQUESTER, src: 'fe80::fe', dst: HOST, target: 'fe80::fd', options: [llOption(2, OWNER_9), redirected] };
+  const whole = ndFrame(ns);
+  return [
+    ['ns', ndFrame(ns)],
+    ['ns-vlan10-pcp3', ndFrame({ ...ns, vlan: 10, pcp: 3 })],
+    ['ns-no-option', ndFrame({ ...ns, options: [] })],
+    ['ns-no-option-vlan20', ndFrame({ ...ns, options: [], vlan: 20 })],
+    ['ns-nonce-sllao', ndFrame({ ...ns, options: [nonce, sllao] })],
+    ['ns-by-owner', ndFrame({ ...ns, ethSrc: OWNER_7, options: [llOption(1, OWNER_7)] })],
+    ['ns-with-trailer', ndFrame({ ...ns, padTo: 128 })],
+    ['dad', ndFrame(dad)],
+    ['dad-vlan20', ndFrame({ ...dad, vlan: 20 })],
+    ['dad-nonce', ndFrame({ ...dad, options: [nonce] })],
+    ['na-solicited', ndFrame(na)],
+    ['na-unsolicited-vlan10', ndFrame({ ...na, vlan: 10, ethDst: ALL_NODES_MAC, dst: 'ff02::1', naFlags: 0x20 })],
+    ['na-router-no-option', ndFrame({ ...na, naFlags: 0xe0, options: [] })],
+    ['rs', ndFrame(rs)],
+    ['rs-unspecified-vlan10', ndFrame({ ...rs, src: '::', options: [], vlan: 10 })],
+    ['ra', ndFrame(ra)],
+    ['ra-vlan30', ndFrame({ ...ra, vlan: 30 })],
+    ['redirect', ndFrame(redirect)],
+    ['redirect-vlan30', ndFrame({ ...redirect, vlan: 30 })],
+    ['bad-hop-limit', ndFrame({ ...ns, hopLimit: 64 })],
+    ['bad-code', ndFrame({ ...ns, code: 1 })],
+    ['bad-checksum', ndFrame({ ...ns, badChecksum: true })],
+    ['option-length-0', ndFrame({ ...ns, options: [Buffer.from([1, 0, 0, 0, 0, 0, 0, 0])] })],
+    ['option-past-end', ndFrame({ ...ns, options: [Buffer.from([1, 2, 2, 0, 0, 0, 0, 1])] })],
+    ['option-trailing-byte', ndFrame({ ...ns, options: [sllao, Buffer.from([1])] })],
+    ['dad-sllao', ndFrame({ ...dad, options: [sllao] })],
+    // Two faults: the option is checked first (the order nd_frame.h documents).
+    ['dad-sllao-multicast-target', ndFrame({ ...dad, options: [sllao], target: SOLICITED })],
+    ['multicast-target', ndFrame({ ...ns, target: SOLICITED })],
+    ['truncated', whole.subarray(0, whole.length - 4)],
+    ['echo-request', ndFrame({ type: 128, ethSrc: REQUESTER, ethDst: OWNER_7, src: HOST, dst: TARGET, hopLimit: 64, options: [nonce] })],
+    ['udp', ndFrame({ ...ns, nextHeader: 17 })],
+  ].map(([name, frame]) => ({ name: `nd-${name as string}`, frame: frame as Buffer }));
+}
+
+/** nd_frame's 16-byte header: headroom, tailroom, flags (see nd_frame_fuzz.cc), source, two MACs. */
+function ndHeader(headroom: number, tailroom: number, flags: number, target: string, claimed: string): Buffer {
+  return Buffer.concat([Buffer.from([headroom, tailroom, flags, 3]), mac(target), mac(claimed)]);
+}
+
 /** Every frame once (the first name wins), in a stable order. */
 function allFrames(): Seed[] {
   const seen = new Set<string>();
@@ -281,6 +418,24 @@ export function corpus(): Map<Target, Map<string, Buffer>> {
   }
 
   for (const s of updateSeeds()) out.get('update_record')!.set(s.name, s.frame);
+
+  // Bound to another MAC (answered), the target bound with the router bit, no room to grow
+  // (an NS without options), exactly the room, the solicitor's own binding, unbound; the
+  // claimed address bound to the message's own MAC or to another one; a router port; and half
+  // of them with the checksum written by the target (flag 0x40), so that mutations get past it.
+  const layouts: [number, number, number, string, string][] = [
+    [128, 128, 0x01 | 0x08 | 0x10, OWNER_7, OWNER_7],
+    [0, 0, 0x01 | 0x04, OWNER_7, OWNER_9],
+    [0, 8, 0x01 | 0x08 | 0x20, OWNER_9, OWNER_9],
+    [2, 7, 0x01 | 0x02 | 0x08 | 0x10, OWNER_7, OWNER_7],
+    [128, 128, 0x08 | 0x20, OWNER_7, OWNER_9],
+  ];
+  ndFrames().forEach((s, i) => {
+    out.get('classify_frame')!.set(s.name, s.frame);
+    const [headroom, tailroom, flags, target, claimed] = layouts[i % layouts.length]!;
+    const header = ndHeader(headroom, tailroom, flags | (i % 2 === 0 ? 0x40 : 0), target, claimed);
+    out.get('nd_frame')!.set(s.name, Buffer.concat([header, s.frame]));
+  });
   return out;
 }
 
