@@ -54,6 +54,11 @@ describe('CLI against a running daemon', () => {
       ['bindings', 'add', '10.90.0.3', '02:90:00:00:00:02', '--vlan', '4095'],
       ['bindings', 'del', 'x'],
       ['bindings', 'list', '--prefix', '10.0.0.1/8'],
+      ['bindings', 'list', '--prefix', '2001:db8::1/64'],
+      ['bindings', 'add', 'fe80::1%eth0', '02:90:00:00:00:02'],
+      ['bindings', 'add', 'ff02::1', '02:90:00:00:00:02'],
+      ['bindings', 'add', '10.90.0.3', '02:90:00:00:00:02', '--router'],
+      ['bindings', 'del', '2001:db8::1::2'],
       ['bindings', 'frobnicate'],
       ['nosuchcommand'],
     ]) {
@@ -67,6 +72,41 @@ describe('CLI against a running daemon', () => {
     const r = await runCli(['stats', '--socket', dir.file('nobody.sock')]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /no microarp daemon answers on unix:.*nobody\.sock/);
+  });
+
+  it('IPv6 bindings: add with --router, list with a ROUTER column, export CSV with the flag, delete', async () => {
+    let r = await runCli(['bindings', 'add', '2001:DB8:90::0001', '02:90:06:00:00:01', '--router', '--vlan', '6', ...S]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'added: 2001:db8:90::1 vlan 6 -> 02:90:06:00:00:01 (router)');
+    r = await runCli(['bindings', 'add', '2001:db8:90::2', '02:90:06:00:00:02', '--vlan', '6', ...S]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await runCli(['bindings', 'add', '10.90.6.1', '02:90:06:00:00:03', '--vlan', '6', ...S]);
+    assert.equal(r.code, 0, r.stderr);
+    r = await runCli(['bindings', 'add', '2001:db8:90::2', '02:90:06:00:00:09', '--vlan', '6', '--replace', ...S]);
+    assert.match(r.stdout, /^replaced: 2001:db8:90::2 vlan 6 -> 02:90:06:00:00:09 \(was 02:90:06:00:00:02\)$/m);
+
+    r = await runCli(['bindings', 'list', '--vlan', '6', ...S]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^IP\s+VLAN\s+MAC\s+ROUTER\n10\.90\.6\.1\s+6\s+02:90:06:00:00:03\s*\n2001:db8:90::1\s+6\s+02:90:06:00:00:01\s+yes\n2001:db8:90::2\s+6\s+02:90:06:00:00:09\s+no\n/);
+    r = await runCli(['bindings', 'list', '--prefix', '2001:db8:90::/48', '--json', ...S]);
+    assert.deepEqual((JSON.parse(r.stdout) as { ip: string; router: boolean }[]).map((b) => [b.ip, b.router]), [['2001:db8:90::1', true], ['2001:db8:90::2', false]]);
+
+    const out = dir.file('six.csv');
+    r = await runCli(['bindings', 'export', '--vlan', '6', '--format', 'csv', '-o', out, ...S]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readFileSync(out, 'utf8').trim().split('\n'), [
+      'ip,mac,vlan', '10.90.6.1,02:90:06:00:00:03,6', '2001:db8:90::1,02:90:06:00:00:01,6,true', '2001:db8:90::2,02:90:06:00:00:09,6',
+    ]);
+    r = await runCli(['bindings', 'import', out, '--json', ...S]);
+    assert.equal((JSON.parse(r.stdout) as { unchanged: number }).unchanged, 3, r.stdout);
+
+    for (const ip of ['2001:db8:90::1', '2001:db8:90:0:0:0:0:2', '10.90.6.1']) {
+      r = await runCli(['bindings', 'del', ip, '--vlan', '6', ...S]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.match(r.stdout, /^removed: 10\.90\.6\.1 vlan 6$/m);
+    r = await runCli(['bindings', 'del', '2001:db8:90::1', '--vlan', '6', ...S]);
+    assert.equal(r.code, 1);
   });
 
   it('bindings list with filters, human and JSON', async () => {

@@ -1,10 +1,13 @@
 // The typed-column store under the control side's table, against a Map doing the same work:
 // random adds, overwrites and removals (which move the last slot and shift probe runs), with
-// clustered keys that make long probe runs, and every field read back.
+// clustered keys that make long probe runs, and every field read back. The same for the IPv6
+// store, keyed by bigints, addresses crowded into one /64 and a few VLANs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BindingSource } from '../src/dataplane/updates';
-import { CompactEntries, type Entry } from '../src/table/compact_entries';
+import { CompactEntries, CompactEntries6, type Entry } from '../src/table/compact_entries';
+import { addressOfKey6, key6Of, vlanOfKey } from '../src/table/binding_key';
+import { formatIPv6, parseIPv6, parseIPv6Prefix } from '../src/dataplane/address';
 import { seededRandom } from './helpers/random';
 
 const TWO32 = 2 ** 32;
@@ -95,5 +98,63 @@ describe('CompactEntries', () => {
     assert.deepEqual(table.get(0, 102), { ...base, mac: 6, moves: 1, hits: 1, port: 'vm2' });
     assert.deepEqual(table.get(0, 101), { ...base, mac: 4 });
     assert.equal(table.get(0, 100), undefined);
+  });
+
+  it('IPv6: holds exactly what a Map holds through 200,000 random changes, looked up by address or key', () => {
+    const next = seededRandom(13);
+    const table = new CompactEntries6();
+    const model = new Map<bigint, Entry>();
+    const base = parseIPv6('2001:db8:0:1::')!;
+    // One /64, a narrow range of interface ids, and a few elsewhere: many repeats, long probe runs.
+    const randomKey = (): [number, Uint8Array] => {
+      const vlan = [0, 1, 4094][Math.floor(next() * 3)]!;
+      const ip = Uint8Array.from(base);
+      if (next() < 0.7) {
+        const id = Math.floor(next() * 20000);
+        ip[14] = id >>> 8;
+        ip[15] = id & 0xff;
+      } else for (let i = 0; i < 16; i++) ip[i] = Math.floor(next() * 256);
+      return [vlan, ip];
+    };
+    for (let step = 0; step < 200_000; step++) {
+      const [vlan, ip] = randomKey();
+      const key = key6Of(vlan, ip);
+      const roll = next();
+      if (roll < 0.55) {
+        const entry = randomEntry(next);
+        if (next() < 0.3) entry.router = true;
+        if (next() < 0.5) table.set(vlan, ip, entry);
+        else table.setKey(key, entry);
+        model.set(key, entry);
+      } else if (roll < 0.9) {
+        const deleted = next() < 0.5 ? table.delete(vlan, ip) : table.deleteKey(key);
+        assert.equal(deleted, model.delete(key), `delete ${formatIPv6(ip)} at step ${step}`);
+      } else {
+        assert.deepEqual(table.get(vlan, ip), model.get(key), `get at step ${step}`);
+        assert.deepEqual(table.getKey(key), model.get(key));
+      }
+      assert.equal(table.size, model.size);
+    }
+    assert.ok(model.size > 5000, 'the run should leave a sizeable table');
+    for (const [key, entry] of model) assert.deepEqual(table.get(vlanOfKey(key), addressOfKey6(key)), entry);
+    const scanned = new Set<bigint>();
+    for (const cursor of table.scan()) {
+      const expected = model.get(cursor.key)!;
+      assert.ok(expected, `scan found ${cursor.key}, which is not in the table`);
+      assert.equal(key6Of(cursor.vlan, cursor.ip), cursor.key);
+      assert.equal(cursor.router, expected.router === true);
+      assert.equal(cursor.mac, expected.mac);
+      assert.equal(cursor.source, expected.source);
+      assert.equal(cursor.port, expected.port);
+      assert.equal(cursor.host, expected.host);
+      assert.equal(cursor.seq, expected.seq);
+      assert.equal(cursor.lastSeen, expected.lastSeen);
+      assert.equal(table.inPrefix(cursor.slot, parseIPv6Prefix('2001:db8:0:1::/64')!), formatIPv6(cursor.ip).startsWith('2001:db8:0:1:'));
+      scanned.add(cursor.key);
+    }
+    assert.equal(scanned.size, model.size, 'the scan visits every binding once');
+    assert.deepEqual(table.keys().sort(), [...model.keys()].sort());
+    const learned = [...table.scan('learned')].length;
+    assert.equal(learned, [...model.values()].filter((e) => e.source === 'learned').length);
   });
 });

@@ -4,8 +4,11 @@ import { describe, it } from 'node:test';
 import { parseConfigText, ConfigError } from '../src/config/load';
 import { validateConfig } from '../src/config/validate';
 import { buildEalArgs, freeHugepageMb } from '../src/config/eal_args';
-import { formatIPv4, formatMac } from '../src/dataplane/address';
+import { isIPv6 } from 'node:net';
+import { formatIPv4, formatIPv6, formatMac, ipv6Problem, parseIPv4, parseIPv6, parseIPv6Prefix } from '../src/dataplane/address';
+import { IP_PATTERNS, IPV6_MULTICAST, IPV6_UNSPECIFIED } from '../src/config/schema';
 import { runCli, TempDir } from './helpers/daemon';
+import { mutated, seededRandom } from './helpers/random';
 import { writeFileSync, existsSync } from 'node:fs';
 
 const PORTS = 'ports:\n  - name: p0\n    device: net_pcap0,rx_pcap=/tmp/x.pcap\n';
@@ -50,6 +53,121 @@ describe('config', () => {
     assert.equal(c.bindings[1]!.vlan, 4094);
   });
 
+  it('takes IPv6 bindings in any RFC 4291 spelling, with a router flag, apart from the IPv4 ones', () => {
+    const c = parseConfigText(
+      JSON.stringify({
+        ports: [{ name: 'a', device: 'net_ring0', router: true, allowed_subnets: ['10.0.10.0/24', '2001:DB8:10::/64', '::/0'] }],
+        table: { capacity: 100, ipv6_capacity: 10 },
+        bindings: [
+          { ip: '10.0.0.7', mac: '02:00:00:00:00:07' },
+          { ip: '2001:0db8:0000::0007', mac: '02:00:00:00:00:17' },
+          { ip: '2001:db8::7', mac: '02:00:00:00:00:27', vlan: 10, router: true },
+          { ip: '::ffff:10.0.0.7', mac: '02:00:00:00:00:37', router: false },
+        ],
+      }),
+      't.json',
+    );
+    assert.deepEqual(c.bindings.map((b) => formatIPv4(b.ip)), ['10.0.0.7']);
+    assert.deepEqual(c.bindings6.map((b) => [formatIPv6(b.ip), b.vlan, formatMac(b.mac), b.router ?? false]), [
+      ['2001:db8::7', 0, '02:00:00:00:00:17', false],
+      ['2001:db8::7', 10, '02:00:00:00:00:27', true],
+      ['::ffff:10.0.0.7', 0, '02:00:00:00:00:37', false],
+    ]);
+    assert.deepEqual(c.table, { capacity: 100, ipv6Capacity: 10, updateRing: 65536 });
+    const port = c.ports[0]!;
+    assert.equal(port.router, true);
+    assert.deepEqual(port.allowedSubnets, [[0x0a000a00, 24]]);
+    assert.deepEqual(port.allowedSubnets6.map((p) => `${formatIPv6(p.network)}/${p.length}`), ['2001:db8:10::/64', '::/0']);
+    // ipv6_capacity defaults to 65,536, or the capacity when that is smaller.
+    assert.equal(parseConfigText(PORTS, 't').table.ipv6Capacity, 65536);
+    assert.equal(parseConfigText(`${PORTS}table: { capacity: 1000 }\n`, 't').table.ipv6Capacity, 1000);
+    assert.equal(parseConfigText(PORTS, 't').ports[0]!.router, false);
+  });
+
+  it('learning.subnets takes IPv6 prefixes beside IPv4 ones, each family in its own map', () => {
+    const c = parseConfigText(`${PORTS}learning: { subnets: { 10: [10.0.10.0/24, "2001:db8:10::/64"], 20: ["2001:db8:20::/64"], 0: [] } }\n`, 't');
+    const { subnets, subnets6 } = c.learning;
+    assert.deepEqual([...subnets.entries()], [[0, []], [10, [[0x0a000a00, 24]]], [20, []]]);
+    assert.deepEqual([...subnets6.entries()].map(([vlan, list]) => [vlan, list.map((p) => `${formatIPv6(p.network)}/${p.length}`)]), [[0, []], [10, ['2001:db8:10::/64']], [20, ['2001:db8:20::/64']]]);
+    assert.equal(parseConfigText(PORTS, 't').learning.subnets6.size, 0);
+    assert.deepEqual(issues(`${PORTS}learning: { subnets: { 10: ["2001:db8:10::1/64"], 20: ["2001:db8::/200"] } }\n`).sort(), [
+      'learning.subnets.10[0]: host bits set in 2001:db8:10::1/64 (the network is 2001:db8:10::/64)',
+      'learning.subnets.20[0]: must be an IPv4 or IPv6 prefix (e.g. 10.0.10.0/24 or 2001:db8:10::/64), got "2001:db8::/200"',
+    ]);
+  });
+
+  it('refuses IPv6 values it cannot use, each with a message that says why', () => {
+    const found = issues(`
+ports:
+  - { name: p0, device: net_ring0, router: yes, allowed_subnets: ["2001:db8::1/64", "2001:db8::/129", "fe80::/10", "2001:db8:0:0:1::/64"] }
+table: { capacity: 3, ipv6_capacity: 4 }
+bindings:
+  - { ip: "10.0.0.1", mac: "02:00:00:00:00:01", router: true }
+  - { ip: "ff02::1", mac: "02:00:00:00:00:02" }
+  - { ip: "::", mac: "02:00:00:00:00:03" }
+  - { ip: "fe80::1%eth0", mac: "02:00:00:00:00:04" }
+  - { ip: "2001:db8::1", mac: "02:00:00:00:00:05", router: "yes" }
+  - { ip: "2001:db8::2", mac: "02:00:00:00:00:06" }
+  - { ip: "2001:DB8:0::2", mac: "02:00:00:00:00:07" }
+  - { ip: "1:2:3:4:5:6:7:8:9", mac: "02:00:00:00:00:08" }
+`);
+    assert.deepEqual(found.sort(), [
+      'bindings[0].router: is for IPv6 bindings (it sets R in Neighbor Advertisements); 10.0.0.1 is IPv4',
+      'bindings[1].ip: a multicast address (ff00::/8) cannot be bound, got "ff02::1"',
+      'bindings[2].ip: the unspecified address :: cannot be bound, got "::"',
+      'bindings[3].ip: must be an IPv4 or IPv6 address (e.g. 10.0.0.7 or 2001:db8::7), got "fe80::1%eth0"',
+      'bindings[4].router: must be true or false, got "yes"',
+      'bindings[6]: duplicate binding for 2001:db8::2 (also bindings[5])',
+      'bindings[7].ip: must be an IPv4 or IPv6 address (e.g. 10.0.0.7 or 2001:db8::7), got "1:2:3:4:5:6:7:8:9"',
+      'ports[0].allowed_subnets[0]: host bits set in 2001:db8::1/64 (the network is 2001:db8::/64)',
+      'ports[0].allowed_subnets[1]: must be an IPv4 or IPv6 prefix (e.g. 10.0.10.0/24 or 2001:db8:10::/64), got "2001:db8::/129"',
+      'ports[0].allowed_subnets[3]: host bits set in 2001:db8:0:0:1::/64 (the network is 2001:db8::/64)',
+      'ports[0].router: must be true or false, got "yes"',
+      'table.ipv6_capacity: must be at most table.capacity (3), which counts IPv4 and IPv6 bindings together; got 4',
+    ].sort());
+  });
+
+  it('counts IPv4 and IPv6 bindings together against table.capacity, and IPv6 ones against table.ipv6_capacity', () => {
+    const config = (capacity: number, ipv6Capacity: number, v4: number, v6: number): string[] => {
+      const bindings = [
+        ...Array.from({ length: v4 }, (_, i) => ({ ip: `10.0.0.${i + 1}`, mac: '02:00:00:00:00:01' })),
+        ...Array.from({ length: v6 }, (_, i) => ({ ip: `2001:db8::${i + 1}`, mac: '02:00:00:00:00:01' })),
+      ];
+      return validateConfig({ ports: [{ name: 'p', device: 'net_ring0' }], table: { capacity, ipv6_capacity: ipv6Capacity }, bindings }, {}).issues.map((i) => `${i.path}: ${i.message}`);
+    };
+    assert.deepEqual(config(4, 2, 2, 2), []);
+    assert.deepEqual(config(4, 2, 3, 2), ['bindings: 5 bindings do not fit table.capacity 4']);
+    assert.deepEqual(config(4, 2, 1, 3), ['bindings: 3 IPv6 bindings do not fit table.ipv6_capacity 2']);
+  });
+
+  it("the schema's address and prefix patterns accept exactly what the parsers do", () => {
+    const next = seededRandom(31);
+    const ipv6 = new RegExp(IP_PATTERNS.ipv6, 'u');
+    const ipv4 = new RegExp(IP_PATTERNS.ipv4, 'u');
+    const prefix = new RegExp(IP_PATTERNS.prefix, 'u');
+    const bases = ['::', '::1', '2001:db8::7', 'fe80::1:2', '1:2:3:4:5:6:7:8', '::ffff:10.0.0.1', '1:2:3:4:5:6:1.2.3.4', 'ff02::1', '0:0::0', '::0.0.0.0', '10.0.0.1'];
+    let valid = 0;
+    for (let n = 0; n < 60000; n++) {
+      const text = mutated(bases[n % bases.length]!, '0123456789abcdefF:.%', next);
+      const address = parseIPv6(text);
+      assert.equal(ipv6.test(text), address !== null, JSON.stringify(text));
+      assert.equal(address !== null, isIPv6(text) && !text.includes('%'), JSON.stringify(text));
+      assert.equal(ipv4.test(text), parseIPv4(text) !== null, JSON.stringify(text));
+      if (address) {
+        valid++;
+        // What the binding's `not` patterns refuse is what ipv6Problem refuses.
+        const problem = ipv6Problem(address);
+        assert.equal(new RegExp(IPV6_MULTICAST).test(text), problem !== null && problem.includes('multicast'), JSON.stringify(text));
+        assert.equal(new RegExp(IPV6_UNSPECIFIED).test(text), problem !== null && problem.includes('unspecified'), JSON.stringify(text));
+      }
+      const length = ['0', '7', '64', '128', '129', '032', ''][n % 7]!;
+      const cidr = `${text}/${length}`;
+      const parsed = parseIPv6Prefix(cidr) ?? (parseIPv4(text) !== null && /^(3[0-2]|[0-2]?\d)$/.test(length) ? 'ipv4' : null);
+      assert.equal(prefix.test(cidr), parsed !== null, cidr);
+    }
+    assert.ok(valid > 10000, `${valid} valid addresses`);
+  });
+
   it('reports every problem at once, each with its path', () => {
     const found = issues(`
 workers: 0
@@ -78,7 +196,7 @@ bindings:
       /^ports\[1\]\.name: duplicate port name 'p0' \(also ports\[0\]\)/,
       /^ports\[1\]\.device: must be a PCI address/,
       /^ports\[2\]\.device: device 'net_pcap0' is already ports\[0\]/,
-      /^bindings\[0\]\.ip: must be an IPv4 address \(e\.g\. 10\.0\.0\.7\), got "10\.0\.0\.256"$/,
+      /^bindings\[0\]\.ip: must be an IPv4 or IPv6 address \(e\.g\. 10\.0\.0\.7 or 2001:db8::7\), got "10\.0\.0\.256"$/,
       /^bindings\[1\]\.mac: must be a MAC address \(aa:bb:cc:dd:ee:ff\), got "02:00:00:00:01"$/,
       /^bindings\[2\]\.mac: a multicast or broadcast MAC/,
       /^bindings\[3\]\.vlan: must be an integer from 0 to 4094/,
@@ -109,7 +227,7 @@ fabric: { host: hv-1, etcd: { endpoints: ["http://10.0.0.1:2379"], tls: { cert: 
       'fdb.static[0].mac: missing (must be a MAC address (aa:bb:cc:dd:ee:ff))',
       'learning: must be off, or a mapping {subnets?, max_per_port?, max_per_vlan?, aging_seconds?, probe_before_seconds?, probe_mac?, enabled?}, got "on"',
       'metrics.listen: must be HOST:PORT (e.g. 127.0.0.1:9417) or off, got "127.0.0.1:70000"',
-      'ports[0].colour: unknown key (expected one of: name, device, mode, vlan, vlans, native_vlan, responder, admin, trusted, uplink, allowed_subnets, arp_rate)',
+      'ports[0].colour: unknown key (expected one of: name, device, mode, vlan, vlans, native_vlan, responder, admin, trusted, router, uplink, allowed_subnets, arp_rate)',
       'ports[1].vlan: must be an integer from 1 to 4094, got 5000',
       'ports[2].device: missing (must be a PCI address (0000:01:00.0) or vdev devargs (net_pcap0,rx_pcap=in.pcap))',
       'workers: lists 1 twice',
@@ -189,7 +307,7 @@ fdb: { static: [{ mac: "02-00-00-00-00-0A", port: up }] }
     assert.deepEqual([c.api.socket, c.api.openReads, c.stateDir], [null, true, null]);
     assert.deepEqual(c.ports[0]!, {
       name: 'p0', device: 'net_pcap0,rx_pcap=/tmp/x.pcap', mode: 'trunk', vlan: 0, vlans: [10, 20], nativeVlan: 20,
-      responder: true, adminUp: true, trusted: false, uplink: false, allowedSubnets: [], arpRate: { pps: 40, burst: 80 },
+      responder: true, adminUp: true, trusted: false, router: false, uplink: false, allowedSubnets: [], allowedSubnets6: [], arpRate: { pps: 40, burst: 80 },
     });
     assert.deepEqual([c.ports[1]!.mode, c.ports[1]!.trusted, c.ports[1]!.allowedSubnets], ['all', true, [[0x0a000000, 8]]]);
     assert.deepEqual(c.fdb.static, [{ mac: Uint8Array.from([2, 0, 0, 0, 0, 10]), vlan: 0, port: 'up' }]);
@@ -247,7 +365,7 @@ fdb: { static: [{ mac: "02-00-00-00-00-0A", port: up }] }
       const r = await runCli(['run', '--config', file]);
       assert.equal(r.code, 2);
       assert.match(r.stderr, /ports: must be a non-empty list/);
-      assert.match(r.stderr, /bindings\[0\]\.ip: must be an IPv4 address \(e\.g\. 10\.0\.0\.7\), got "nope"/);
+      assert.match(r.stderr, /bindings\[0\]\.ip: must be an IPv4 or IPv6 address \(e\.g\. 10\.0\.0\.7 or 2001:db8::7\), got "nope"/);
       assert.doesNotMatch(r.stderr, /EAL/);
       const check = await runCli(['check-config', file]);
       assert.equal(check.code, 2);

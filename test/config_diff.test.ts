@@ -1,10 +1,12 @@
 // What a reload would change, decided from two versions of the file, for the cases the live
 // test (reload_netns) does not drive: static FDB entries, a binding whose MAC changed, a port
-// that became another port, and settings only a restart can change.
+// that became another port, and settings only a restart can change; IPv6 bindings and a port's
+// router flag.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfigText } from '../src/config/load';
 import { diffConfig } from '../src/daemon/config_diff';
+import { formatIp } from '../src/dataplane/address';
 
 const base = {
   state_dir: 'off',
@@ -67,5 +69,41 @@ describe('config diff for a reload', () => {
     const d = diffConfig(parse(base), edited((c) => void (c.enforce = 'observe')));
     assert.deepEqual(d.ports.map((p) => [p.name, p.security]), [['a', true], ['b', true]]);
     assert.equal(d.enforce, 'observe');
+  });
+
+  it('IPv6 static bindings: added, removed, and replaced when the MAC or the router flag changes, however spelled', () => {
+    const six = edited((c) => {
+      c.bindings.push({ ip: '2001:db8::1', mac: '02:00:00:00:00:61', vlan: 10 }, { ip: '2001:db8::2', mac: '02:00:00:00:00:62', vlan: 10, router: true } as never);
+    });
+    const respelled = edited((c) => {
+      c.bindings.push({ ip: '2001:DB8:0::1', mac: '02:00:00:00:00:61', vlan: 10 }, { ip: '2001:db8:0:0:0:0:0:2', mac: '02:00:00:00:00:62', vlan: 10, router: true } as never);
+    });
+    const nothing = diffConfig(six, respelled);
+    assert.deepEqual([nothing.applied, nothing.bindingsUpsert, nothing.bindingsRemove], [[], [], []]);
+
+    const added = diffConfig(parse(base), six);
+    assert.deepEqual(added.bindingsUpsert.map((b) => formatIp(b.ip)), ['2001:db8::1', '2001:db8::2']);
+    assert.deepEqual(added.applied, ['bindings: 2 added or changed (2001:db8::1 vlan 10, 2001:db8::2 vlan 10)']);
+
+    const changed = diffConfig(six, edited((c) => {
+      c.bindings.push({ ip: '2001:db8::1', mac: '02:00:00:00:00:61', vlan: 10, router: true } as never, { ip: '2001:db8::3', mac: '02:00:00:00:00:63', vlan: 10 });
+    }));
+    assert.deepEqual(changed.bindingsUpsert.map((b) => [formatIp(b.ip), 'router' in b && b.router === true]), [['2001:db8::1', true], ['2001:db8::3', false]]);
+    assert.deepEqual(changed.bindingsRemove.map((b) => formatIp(b.ip)), ['2001:db8::2']);
+    assert.deepEqual(changed.needsRestart, []);
+  });
+
+  it("a port's router flag and its IPv6 allowed_subnets are live security changes", () => {
+    const d = diffConfig(parse(base), edited((c) => {
+      (c.ports[0] as Record<string, unknown>).router = true;
+      (c.ports[1] as Record<string, unknown>).allowed_subnets = ['10.0.10.0/24', '2001:db8:10::/64'];
+    }));
+    assert.deepEqual(d.ports.map((p) => [p.name, p.security]), [['a', true], ['b', true]]);
+    assert.deepEqual(d.applied, [
+      'ports.a.router: false -> true',
+      'ports.b.allowed_subnets: [] -> ["10.0.10.0/24","2001:db8:10::/64"]',
+    ]);
+    assert.deepEqual(d.needsRestart, []);
+    assert.deepEqual(diffConfig(parse(base), edited((c) => void ((c as Record<string, unknown>).table = { ipv6_capacity: 1024 }))).needsRestart, ['table']);
   });
 });

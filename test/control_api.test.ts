@@ -1,8 +1,9 @@
 // The control API of a running daemon: every operation, every validation error, the token on
-// TCP, concurrent writers, and a bulk import of 1,000,000 bindings answered on real frames.
+// TCP, concurrent writers, IPv6 bindings (any spelling in, RFC 5952 out, answered to the
+// peer's own ndisc6), and a bulk import of 1,000,000 bindings answered on real frames.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ApiClient, readResponse } from '../src/api/client';
@@ -20,7 +21,7 @@ const addr = (b: unknown): { ip: string; mac: string; vlan: number } => {
 
 describe('control API', () => {
   const dir = new TempDir();
-  const peer = new NetnsPeer('10.79.0.1/24');
+  const peer = new NetnsPeer('10.79.0.1/24', { ipv6: true });
   let daemon: LiveDaemon;
   let unix: ApiClient;
   let tcp: ApiClient;
@@ -28,10 +29,13 @@ describe('control API', () => {
 
   before(async () => {
     peer.create();
+    // An address of its own for the peer's solicitations (no duplicate address detection).
+    const added = peer.exec('ip', ['-6', 'addr', 'add', '2001:db8:79::100/64', 'dev', peer.peerIf, 'nodad']);
+    assert.equal(added.status, 0, added.stderr);
     daemon = await startDaemon(dir, {
       ports: [{ name: 'vm', device: `net_af_packet0,iface=${peer.hostIf}` }],
       table: { capacity: 1_100_000 },
-      bindings: [{ ip: '10.79.0.7', mac: '02:79:00:00:00:07' }],
+      bindings: [{ ip: '10.79.0.7', mac: '02:79:00:00:00:07' }, { ip: '2001:db8:79:0::7', mac: '02:79:00:00:00:17', router: true }],
       api: { socket: dir.file('api.sock'), listen: '127.0.0.1:0', token: TOKEN },
     });
     const url = daemon.started.api.find((a) => a.startsWith('http://'))!;
@@ -100,6 +104,17 @@ describe('control API', () => {
       ['GET', '/v1/bindings?cursor=abc', undefined, 400, 'cursor'],
       ['GET', '/v1/bindings?sort=ip', undefined, 400, 'sort'],
       ['GET', '/v1/bindings?mac=zz', undefined, 400, 'mac'],
+      ['POST', '/v1/bindings', { ip: 'fe80::1%eth0', mac: '02:00:00:00:00:01' }, 400, 'ip'],
+      ['POST', '/v1/bindings', { ip: 'ff02::1:ff00:1', mac: '02:00:00:00:00:01' }, 400, 'ip'],
+      ['POST', '/v1/bindings', { ip: '::', mac: '02:00:00:00:00:01' }, 400, 'ip'],
+      ['POST', '/v1/bindings', { ip: '2001:db8::1', mac: '02:00:00:00:00:01', router: 'yes' }, 400, 'router'],
+      ['POST', '/v1/bindings', { ip: '10.0.0.1', mac: '02:00:00:00:00:01', router: true }, 400, 'router'],
+      ['PUT', '/v1/bindings/10.0.0.1', { mac: '02:00:00:00:00:01', router: true }, 400, 'router'],
+      ['PUT', '/v1/bindings/2001:db8::1::2', { mac: '02:00:00:00:00:01' }, 400, 'ip'],
+      ['PUT', '/v1/bindings/2001%3Adb8%3A%3A1%zz', { mac: '02:00:00:00:00:01' }, 400, undefined],
+      ['GET', '/v1/bindings?prefix=2001:db8::1/64', undefined, 400, 'prefix'],
+      ['GET', '/v1/bindings?prefix=2001:db8::/129', undefined, 400, 'prefix'],
+      ['GET', '/v1/bindings?cursor=v6-zz', undefined, 400, 'cursor'],
       ['GET', '/v1/nothing', undefined, 404, undefined],
       ['PATCH', '/v1/bindings', undefined, 405, undefined],
     ];
@@ -113,10 +128,126 @@ describe('control API', () => {
     const raw = await readResponse(await unix.raw('POST', '/v1/bindings', '{"ip": "10.0.0.1",', { 'content-type': 'application/json' }));
     assert.equal(raw.status, 400);
     assert.equal((raw.body as { error: { field: string } }).error.field, 'body');
+    const zone = (await unix.call('POST', '/v1/bindings', { ip: 'fe80::1%eth0', mac: '02:00:00:00:00:01' })).body as { error: { message: string } };
+    assert.match(zone.error.message, /zone .* names an interface/);
+    const multicast = (await unix.call('POST', '/v1/bindings', { ip: 'ff02::1', mac: '02:00:00:00:00:01' })).body as { error: { message: string } };
+    assert.equal(multicast.error.message, 'ip: a multicast address (ff00::/8) cannot be bound');
+    const v4router = (await unix.call('POST', '/v1/bindings', { ip: '10.0.0.1', mac: '02:00:00:00:00:01', router: true })).body as { error: { message: string } };
+    assert.match(v4router.error.message, /^router: only an IPv6 binding has a router flag/);
     const huge = await readResponse(await unix.raw('POST', '/v1/bindings', 'x'.repeat(100_000)));
     assert.equal(huge.status, 413);
     const afterStats = (await unix.call('GET', '/v1/stats')).body as { table: { bindings: number } };
     assert.equal(afterStats.table.bindings, before.table.bindings);
+  });
+
+  it('IPv6: written, read and removed by any spelling or encoding, shown in RFC 5952 form, answered to ndisc6', async () => {
+    const ndisc6 = (target: string): { status: number | null; mac: string } => {
+      const r = peer.exec('ndisc6', ['-1', '-n', '-q', '-r', '3', '-w', '500', target, peer.peerIf]);
+      return { status: r.status, mac: r.stdout.trim().toLowerCase() };
+    };
+    const add = await unix.call('POST', '/v1/bindings', { ip: '2001:DB8:79:0:0::1', mac: '02:79:06:00:00:01' });
+    assert.equal(add.status, 201, JSON.stringify(add.body));
+    assert.deepEqual(add.body, { outcome: 'added', binding: { ip: '2001:db8:79::1', vlan: 0, mac: '02:79:06:00:00:01', router: false } });
+    assert.equal(((await unix.call('POST', '/v1/bindings', { ip: '2001:db8:79::1', mac: '02:79:06:00:00:01' })).body as { outcome: string }).outcome, 'unchanged');
+    // The path's colons percent-encoded, or not.
+    const router = await unix.call('PUT', '/v1/bindings/2001%3Adb8%3A79%3A%3A1', { mac: '02:79:06:00:00:01', router: true });
+    assert.equal(router.status, 200, JSON.stringify(router.body));
+    assert.deepEqual(router.body, { outcome: 'replaced', binding: { ip: '2001:db8:79::1', vlan: 0, mac: '02:79:06:00:00:01', router: true }, previous_mac: '02:79:06:00:00:01' });
+    assert.equal((await unix.call('PUT', '/v1/bindings/2001:db8:79::2', { mac: '02:79:06:00:00:02', vlan: 12 })).status, 201);
+    const one = (await unix.call('GET', '/v1/bindings/2001:db8:79:0:0:0:0:1')).body as { ip: string; router: boolean; source: string };
+    assert.deepEqual([one.ip, one.router, one.source], ['2001:db8:79::1', true, 'api']);
+    assert.deepEqual(addr((await unix.call('GET', '/v1/bindings/2001:db8:79::2?vlan=12')).body), { ip: '2001:db8:79::2', mac: '02:79:06:00:00:02', vlan: 12 });
+    assert.equal((await unix.call('GET', '/v1/bindings/2001:db8:79::2')).status, 404, 'another VLAN');
+    const staticOne = (await unix.call('GET', '/v1/bindings/2001:db8:79::7')).body as { source: string; router: boolean };
+    assert.deepEqual([staticOne.source, staticOne.router], ['static', true]);
+    const outranked = await unix.call('PUT', '/v1/bindings/2001:db8:79::7', { mac: '02:79:06:00:00:07' });
+    assert.equal(outranked.status, 409);
+
+    // Listed by an IPv6 prefix, in address order; an IPv4 prefix shows no IPv6 binding.
+    const inPrefix = (await unix.call('GET', '/v1/bindings?prefix=2001:db8:79::/64')).body as { bindings: { ip: string; vlan: number }[] };
+    assert.deepEqual(inPrefix.bindings.map((b) => `${b.vlan}/${b.ip}`), ['0/2001:db8:79::1', '0/2001:db8:79::7', '12/2001:db8:79::2']);
+    const v4 = (await unix.call('GET', '/v1/bindings?prefix=10.79.0.0/16&limit=10000')).body as { bindings: { ip: string }[] };
+    assert.ok(v4.bindings.length > 0 && v4.bindings.every((b) => !b.ip.includes(':')));
+    // Paged one at a time through VLAN 0: its IPv4 bindings, then its IPv6 ones.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = (await unix.call('GET', `/v1/bindings?vlan=0&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).body as { bindings: { ip: string }[]; next_cursor?: string };
+      seen.push(...page.bindings.map((b) => b.ip));
+      cursor = page.next_cursor;
+    } while (cursor);
+    const firstSix = seen.findIndex((ip) => ip.includes(':'));
+    assert.ok(firstSix > 0, seen.join(' '));
+    assert.ok(seen.slice(firstSix).every((ip) => ip.includes(':')), `IPv4 before IPv6: ${seen.join(' ')}`);
+    assert.deepEqual(seen.slice(firstSix), ['2001:db8:79::1', '2001:db8:79::7']);
+    // The dataplane holds what the API lists (learning may add the peer's own address once it speaks).
+    const ipv6Listed = async (): Promise<number> => ((await unix.call('GET', '/v1/bindings?prefix=::/0&limit=10000')).body as { bindings: unknown[] }).bindings.length;
+    const ipv6Held = async (): Promise<number> => ((await unix.call('GET', '/v1/stats')).body as { table: { ipv6Bindings: number } }).table.ipv6Bindings;
+    assert.equal(await ipv6Held(), 3);
+    assert.equal(await ipv6Listed(), 3);
+
+    // The peer's kernel asks with a Neighbor Solicitation; microarp answers with the bound MAC.
+    assert.deepEqual(ndisc6('2001:db8:79::1'), { status: 0, mac: '02:79:06:00:00:01' });
+    assert.deepEqual(ndisc6('2001:db8:79::7'), { status: 0, mac: '02:79:00:00:00:17' });
+
+    assert.equal((await unix.call('DELETE', '/v1/bindings/2001%3adb8%3a79%3a%3a1')).status, 200);
+    assert.equal((await unix.call('DELETE', '/v1/bindings/2001:db8:79::1')).status, 404);
+    assert.equal((await unix.call('GET', '/v1/bindings/2001:db8:79::1')).status, 404);
+    assert.notEqual(ndisc6('2001:db8:79::1').status, 0, 'no answer once removed');
+    assert.equal((await unix.call('DELETE', '/v1/bindings/2001:db8:79::2?vlan=12')).status, 200);
+    assert.equal(await ipv6Held(), await ipv6Listed());
+    assert.equal((await unix.call('GET', '/v1/bindings/2001:db8:79::2?vlan=12')).status, 404);
+  });
+
+  it('a reload applies IPv6 static bindings (the router flag included) and a port\'s router flag live', async () => {
+    const original = readFileSync(daemon.file, 'utf8');
+    const config = JSON.parse(original) as { ports: Record<string, unknown>[]; bindings: Record<string, unknown>[] };
+    try {
+      config.ports[0]!.router = true;
+      config.bindings[1]!.router = false; // 2001:db8:79::7
+      config.bindings.push({ ip: '2001:db8:79::8', mac: '02:79:00:00:00:18', vlan: 3 });
+      writeFileSync(daemon.file, JSON.stringify(config));
+      const r = await unix.call('POST', '/v1/reload');
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.deepEqual((r.body as { applied: string[] }).applied, ['ports.vm.router: false -> true', 'bindings: 2 added or changed (2001:db8:79::7, 2001:db8:79::8 vlan 3)']);
+      const seven = (await unix.call('GET', '/v1/bindings/2001:db8:79::7')).body as { source: string; router: boolean };
+      assert.deepEqual([seven.source, seven.router], ['static', false]);
+      assert.equal(((await unix.call('GET', '/v1/bindings/2001:db8:79::8?vlan=3')).body as { source: string }).source, 'static');
+    } finally {
+      writeFileSync(daemon.file, original);
+      const back = await unix.call('POST', '/v1/reload');
+      assert.deepEqual((back.body as { applied: string[] }).applied, ['ports.vm.router: true -> false', 'bindings: 1 added or changed (2001:db8:79::7)', 'bindings: 1 removed (2001:db8:79::8 vlan 3)']);
+    }
+    assert.equal((await unix.call('GET', '/v1/bindings/2001:db8:79::8?vlan=3')).status, 404);
+    assert.equal(((await unix.call('GET', '/v1/bindings/2001:db8:79::7')).body as { router: boolean }).router, true);
+  });
+
+  it('imports and exports IPv6 bindings beside IPv4 ones, NDJSON and CSV, and the export imports as it is', async () => {
+    const ndjson = [
+      '{"ip": "10.82.0.1", "mac": "02:82:00:00:00:01", "vlan": 30}',
+      '{"ip": "2001:db8:82::1", "mac": "02:82:00:00:00:61", "vlan": 30, "router": true}',
+      '{"ip": "2001:DB8:82:0::2", "mac": "02:82:00:00:00:62", "vlan": 30}',
+      '{"ip": "2001:db8:82::3%eth0", "mac": "02:82:00:00:00:63", "vlan": 30}',
+    ].join('\n');
+    const refused = await readResponse(await unix.raw('POST', '/v1/bindings/import', ndjson));
+    assert.equal(refused.status, 400);
+    assert.deepEqual((refused.body as { errors: { line: number }[] }).errors.map((e) => e.line), [4]);
+    const imported = await readResponse(await unix.raw('POST', '/v1/bindings/import?skip_bad=true', ndjson));
+    assert.deepEqual({ ...(imported.body as object), errors: undefined }, { lines: 4, imported: 3, added: 3, replaced: 0, unchanged: 0, outranked: 0, table_full: 0, rejected: 1, errors: undefined });
+    const csv = await readResponse(await unix.raw('POST', '/v1/bindings/import?format=csv', 'ip,mac,vlan,router\n2001:db8:82::4,02:82:00:00:00:64,30,true\n10.82.0.2,02:82:00:00:00:02,30,\n'));
+    assert.equal((csv.body as { added: number }).added, 2, JSON.stringify(csv.body));
+    assert.equal(((await unix.call('GET', '/v1/bindings/2001:db8:82::4?vlan=30')).body as { router: boolean }).router, true);
+
+    const exported = await readResponse(await unix.raw('GET', '/v1/bindings/export?vlan=30'));
+    const lines = (exported.body as string).trim().split('\n').map((l) => JSON.parse(l) as { ip: string; router?: boolean });
+    assert.deepEqual(lines.map((b) => [b.ip, b.router]), [
+      ['10.82.0.1', undefined], ['10.82.0.2', undefined],
+      ['2001:db8:82::1', true], ['2001:db8:82::2', false], ['2001:db8:82::4', true],
+    ]);
+    const again = await readResponse(await unix.raw('POST', '/v1/bindings/import', exported.body as string));
+    assert.equal((again.body as { unchanged: number }).unchanged, 5, JSON.stringify(again.body));
+    const cleanup = lines.map((b) => unix.call('DELETE', `/v1/bindings/${encodeURIComponent(b.ip)}?vlan=30`));
+    for (const r of await Promise.all(cleanup)) assert.equal(r.status, 200);
   });
 
   it('on TCP, refuses writes and reads without a valid token (401) and accepts them with it', async () => {

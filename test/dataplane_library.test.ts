@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Dataplane, DataplaneError } from '../src/dataplane/dataplane';
-import type { Binding } from '../src/dataplane/updates';
+import type { Binding, Binding6, Update } from '../src/dataplane/updates';
 
 const prefix = `microarp-lib-${process.pid}`;
 
@@ -13,6 +13,16 @@ function bindings(count: number, base: number): Binding[] {
     mac: Uint8Array.of(0x02, 0x11, (k >>> 24) & 0xff, (k >>> 16) & 0xff, (k >>> 8) & 0xff, k & 0xff),
     vlan: 0,
   }));
+}
+
+/** IPv6 bindings 2001:db8:<base>::k, each with its own MAC. */
+function bindings6(count: number, base: number, router = false): Binding6[] {
+  return Array.from({ length: count }, (_, k) => {
+    const ip = new Uint8Array(16);
+    ip.set([0x20, 0x01, 0x0d, 0xb8, base >>> 8, base & 0xff]);
+    ip.set([(k >>> 24) & 0xff, (k >>> 16) & 0xff, (k >>> 8) & 0xff, k & 0xff], 12);
+    return { ip, mac: Uint8Array.of(0x02, 0x66, (k >>> 24) & 0xff, (k >>> 16) & 0xff, (k >>> 8) & 0xff, k & 0xff), vlan: 6, router };
+  });
 }
 
 describe('Dataplane as a library', () => {
@@ -75,4 +85,39 @@ describe('Dataplane as a library', () => {
       (e: DataplaneError) => e.code === 'EAL_ALREADY',
     );
   });
+
+  it('IPv6 updates: two records each, counted once per binding, across the writer\'s bursts and batches', async () => {
+    const before = dp.snapshot().table;
+    let base = 1;
+    let total = 0;
+    // An IPv4 update first puts every IPv6 op's address record one past the burst's edge.
+    for (const [size, shifted] of [[1, false], [127, false], [128, true], [129, false], [255, true], [40000, true]] as const) {
+      const six = bindings6(size, base++);
+      const updates: Update[] = [
+        ...(shifted ? [{ op: 'upsert' as const, ip: 0x0d000000 + base, vlan: 6, mac: Uint8Array.of(2, 0, 0, 0, 0, base) }] : []),
+        ...six.map((b) => ({ op: 'upsert6' as const, ...b })),
+      ];
+      const summary = await dp.apply(updates);
+      assert.equal(summary.added, updates.length, `batch of ${size}`);
+      total += size;
+      assert.equal(dp.snapshot().table.ipv6Bindings - before.ipv6Bindings, total);
+    }
+    const six = bindings6(300, 100);
+    assert.equal((await dp.upsert(six)).added, 300);
+    assert.equal((await dp.upsert(six)).unchanged, 300);
+    assert.equal((await dp.upsert(bindings6(300, 100, true))).replaced, 300, 'the router flag is part of the binding');
+    const removed = await dp.remove([...six, ...bindings6(2, 101)].map(({ ip, vlan }) => ({ ip, vlan })));
+    assert.deepEqual([removed.removed, removed.missing], [300, 2]);
+    const after = dp.snapshot().table;
+    assert.equal(after.bindings - before.bindings, total + 3, 'table.bindings counts both families (and the three IPv4 ones)');
+    assert.equal(after.ipv6Capacity, 65536);
+
+    // Past ipv6Capacity: table_full, one per binding.
+    const room = after.ipv6Capacity - after.ipv6Bindings;
+    const full = await dp.upsert(bindings6(room + 5, 200));
+    assert.deepEqual([full.added, full.tableFull], [room, 5]);
+    await assert.rejects(dp.upsert([{ ip: new Uint8Array(16).fill(0xff), mac: Uint8Array.of(2, 0, 0, 0, 0, 1), vlan: 0 }]), /multicast/);
+    await assert.rejects(dp.upsert([{ ip: new Uint8Array(15), mac: Uint8Array.of(2, 0, 0, 0, 0, 1), vlan: 0 }]), /16 bytes/);
+  });
 });
+

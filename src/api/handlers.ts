@@ -1,11 +1,11 @@
 // The control API's operations. Each validates everything before touching the table, and a
 // write answers only once the dataplane's workers see the change.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { formatIPv4, formatMac } from '../dataplane/address';
+import { formatIp, formatMac } from '../dataplane/address';
 import type { Snapshot } from '../dataplane/dataplane';
-import type { BindingTable, ListFilter, Outcome, WriteOp } from '../table/binding_table';
-import { macToNumber } from '../table/binding_table';
-import { bindingFromObject, FieldError, ipField, macField, prefixField, vlanField } from './binding_input';
+import type { BindingTable, ListFilter, Outcome, TableKey, WriteOp } from '../table/binding_table';
+import { describeBinding, macToNumber } from '../table/binding_table';
+import { bindingFromObject, FieldError, ipField, macField, prefixAnyField, routerField, vlanField } from './binding_input';
 import { ApiError, readJson, sendJson } from './http_util';
 import { parseImport, type ImportFormat } from './import_parser';
 import { snapshotObject } from '../cli/stats_format';
@@ -71,9 +71,25 @@ function filterFrom(url: URL): ListFilter {
   }
   return field(() => ({
     vlan: p.has('vlan') ? vlanField(p.get('vlan'), 'vlan') : undefined,
-    prefix: p.has('prefix') ? prefixField(p.get('prefix')) : undefined,
+    ...(p.has('prefix') ? prefixAnyField(p.get('prefix')) : {}),
     mac: p.has('mac') ? macToNumber(macField(p.get('mac'))) : undefined,
   }));
+}
+
+// A page's cursor is the last key it showed: an IPv4 key as its decimal number, an IPv6 key
+// (a bigint, see binding_key.ts) as "v6-" and its hex digits.
+const IPV6_CURSOR = /^v6-[0-9a-f]{1,35}$/;
+const KEY6_END = 4095n << 128n;
+
+function formatCursor(key: TableKey): string {
+  return typeof key === 'bigint' ? `v6-${key.toString(16)}` : String(key);
+}
+
+function parseCursor(text: string): TableKey {
+  const key = IPV6_CURSOR.test(text) ? BigInt(`0x${text.slice(3)}`) : /^\d{1,16}$/.test(text) ? Number(text) : NaN;
+  const valid = typeof key === 'bigint' ? key < KEY6_END : Number.isSafeInteger(key) && key < 4095 * 2 ** 32;
+  if (!valid) throw new ApiError(400, 'INVALID', 'cursor: not a cursor from a previous page', 'cursor');
+  return key;
 }
 
 const STATUS_OF: Partial<Record<Outcome, number>> = {
@@ -124,21 +140,20 @@ export const handlers = {
     const filter = filterFrom(r.url);
     const limit = queryInt(r.url, 'limit', 1, 10000, 100);
     const cursor = r.url.searchParams.get('cursor');
-    const after = cursor === null ? undefined : Number(cursor);
-    if (after !== undefined && !Number.isSafeInteger(after)) throw new ApiError(400, 'INVALID', 'cursor: not a cursor from a previous page', 'cursor');
+    const after = cursor === null ? undefined : parseCursor(cursor);
     const page = ctx.table.list(filter, limit, after);
     const bindings = page.bindings.map((b) => {
       const port = ctx.fdb.portOf(b.vlan, b.mac) ?? b.port;
       return port ? { ...b, port } : b;
     });
-    sendJson(r.res, 200, { bindings, total: ctx.table.size, ...(page.next !== undefined ? { next_cursor: String(page.next) } : {}) });
+    sendJson(r.res, 200, { bindings, total: ctx.table.size, ...(page.next !== undefined ? { next_cursor: formatCursor(page.next) } : {}) });
   },
 
   get(r: Request, ctx: ApiContext): void {
     const ip = field(() => ipField(r.params[0]));
     const vlan = field(() => vlanField(r.url.searchParams.get('vlan') ?? undefined));
     const binding = ctx.table.get(vlan, ip);
-    if (!binding) throw new ApiError(404, 'NOT_FOUND', `no binding for ${formatIPv4(ip)}${vlan ? ` vlan ${vlan}` : ''}`);
+    if (!binding) throw new ApiError(404, 'NOT_FOUND', `no binding for ${describeBinding({ ip, vlan })}`);
     sendJson(r.res, 200, binding);
   },
 
@@ -151,15 +166,16 @@ export const handlers = {
     const ip = field(() => ipField(r.params[0]));
     const body = r.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw new ApiError(400, 'INVALID', 'body: must be a JSON object {mac, vlan?}', 'body');
+      throw new ApiError(400, 'INVALID', 'body: must be a JSON object {mac, vlan?, router?}', 'body');
     }
     const fields = body as Record<string, unknown>;
     for (const key of Object.keys(fields)) {
-      if (key !== 'mac' && key !== 'vlan') throw new ApiError(400, 'INVALID', `${key}: unknown field (expected mac, vlan)`, key);
+      if (key !== 'mac' && key !== 'vlan' && key !== 'router') throw new ApiError(400, 'INVALID', `${key}: unknown field (expected mac, vlan, router)`, key);
     }
     const mac = field(() => macField(fields.mac));
     const vlan = field(() => vlanField(fields.vlan ?? r.url.searchParams.get('vlan') ?? undefined));
-    await writeOne(r, ctx, { op: 'upsert', ip, vlan, mac });
+    const router = field(() => routerField(fields.router, ip));
+    await writeOne(r, ctx, { op: 'upsert', ip, vlan, mac, ...(router ? { router } : {}) });
   },
 
   async remove(r: Request, ctx: ApiContext): Promise<void> {
@@ -275,10 +291,10 @@ export const handlers = {
         errors: parsed.bad,
       });
     }
-    const counts = await ctx.table.importColumns(parsed, parsed.count);
+    const counts = await ctx.table.importColumns(parsed, parsed.count, parsed.v6);
     const totals = { added: counts.added, replaced: counts.replaced, unchanged: counts.unchanged, outranked: counts.outranked, table_full: counts.table_full };
     // A row a static (config) binding outranks is not imported: the table keeps the static one.
-    const imported = parsed.count - totals.table_full - totals.outranked;
+    const imported = parsed.count + parsed.v6.count - totals.table_full - totals.outranked;
     const summary = { lines: parsed.lines, imported, ...totals, rejected: parsed.badCount, errors: parsed.bad };
     ctx.audit(r.who, 'bindings.import', { lines: parsed.lines, ...totals, rejected: parsed.badCount });
     sendJson(r.res, 200, summary);
@@ -322,7 +338,12 @@ async function writeOne(r: Request, ctx: ApiContext, op: WriteOp): Promise<void>
   const result = await ctx.table.write([op], true);
   const outcome = result.outcomes![0]!;
   const previous = result.previous![0];
-  const binding = { ip: formatIPv4(op.ip), vlan: op.vlan, ...(op.op !== 'remove' ? { mac: formatMac(op.mac) } : {}) };
+  const binding = {
+    ip: formatIp(op.ip),
+    vlan: op.vlan,
+    ...(op.op !== 'remove' ? { mac: formatMac(op.mac) } : {}),
+    ...(op.op !== 'remove' && typeof op.ip !== 'number' ? { router: op.router === true } : {}),
+  };
   ctx.audit(r.who, `bindings.${op.op}`, { ...binding, outcome, ...(previous ? { previous_mac: previous } : {}) });
   writeResponse(r, outcome, binding, previous);
 }

@@ -1,8 +1,10 @@
 // Parses a bulk import (NDJSON or CSV) line by line into compact columns, collecting every bad
 // line with its number. Nothing is applied here: the caller decides whether bad lines stop
-// the whole import.
+// the whole import. IPv4 lines go to the main columns, mostly through the fast byte readers
+// (import_line.ts); IPv6 lines, which those leave alone, to `v6`, through the general path.
 import type { Readable } from 'node:stream';
-import { bindingFromObject, FieldError, ipField, macField, vlanField } from './binding_input';
+import type { BindingColumns6 } from '../table/binding_table';
+import { bindingFromObject, FieldError, ipField, macField, routerField, vlanField, type BindingInput } from './binding_input';
 import { readFastCsvLine, readFastLine, type FastLine } from './import_line';
 
 export type ImportFormat = 'ndjson' | 'csv';
@@ -13,11 +15,14 @@ export interface BadLine {
 }
 
 export interface ParsedImport {
+  /** The IPv4 bindings. */
   count: number;
   ips: Uint32Array;
   vlans: Uint16Array;
   /** 6 bytes per binding. */
   macs: Uint8Array;
+  /** The IPv6 bindings. */
+  v6: BindingColumns6;
   bad: BadLine[];
   badCount: number;
   lines: number;
@@ -58,18 +63,68 @@ class Columns {
   }
 }
 
-/** `ip,mac[,vlan]`, cells trimmed; null for the header line. Finds the commas rather than splitting. */
-export function parseCsvLine(text: string): { ip: number; mac: Uint8Array; vlan: number } | null {
+/** The IPv6 rows of an import, growing as lines come. */
+class Columns6 {
+  count = 0;
+  ips = new Uint8Array(0);
+  vlans = new Uint16Array(0);
+  macs = new Uint8Array(0);
+  routers = new Uint8Array(0);
+  before = new Uint32Array(0);
+
+  /** `before`: the IPv4 rows read so far. */
+  push(b: BindingInput & { ip: Uint8Array }, before: number): void {
+    if (this.count === this.vlans.length) {
+      const rows = Math.max(64, this.count * 2);
+      const grow = <T extends Uint8Array | Uint16Array | Uint32Array>(a: T, n: number): T => {
+        const bigger = new (a.constructor as new (n: number) => T)(n);
+        bigger.set(a);
+        return bigger;
+      };
+      this.ips = grow(this.ips, rows * 16);
+      this.vlans = grow(this.vlans, rows);
+      this.macs = grow(this.macs, rows * 6);
+      this.routers = grow(this.routers, rows);
+      this.before = grow(this.before, rows);
+    }
+    this.ips.set(b.ip, this.count * 16);
+    this.vlans[this.count] = b.vlan;
+    this.macs.set(b.mac, this.count * 6);
+    this.routers[this.count] = b.router ? 1 : 0;
+    this.before[this.count] = before;
+    this.count++;
+  }
+
+  done(): BindingColumns6 {
+    const n = this.count;
+    const { ips, vlans, macs, routers, before } = this;
+    return { count: n, ips: ips.subarray(0, n * 16), vlans: vlans.subarray(0, n), macs: macs.subarray(0, n * 6), routers: routers.subarray(0, n), before: before.subarray(0, n) };
+  }
+}
+
+/**
+ * `ip,mac[,vlan[,router]]`, cells trimmed; null for the header line. Finds the commas rather
+ * than splitting. `router` (IPv6 only): true, false or empty.
+ */
+export function parseCsvLine(text: string): BindingInput | null {
   const first = text.indexOf(',');
   const second = first < 0 ? -1 : text.indexOf(',', first + 1);
-  if (first < 0 || (second >= 0 && text.indexOf(',', second + 1) >= 0)) {
-    throw new FieldError('line', 'a CSV line is ip,mac[,vlan]');
+  const third = second < 0 ? -1 : text.indexOf(',', second + 1);
+  if (first < 0 || (third >= 0 && text.indexOf(',', third + 1) >= 0)) {
+    throw new FieldError('line', 'a CSV line is ip,mac[,vlan[,router]]');
   }
-  const ip = text.slice(0, first).trim();
-  if (ip === 'ip') return null; // header
+  const ipText = text.slice(0, first).trim();
+  if (ipText === 'ip') return null; // header
   const mac = text.slice(first + 1, second < 0 ? text.length : second).trim();
-  const vlan = second < 0 ? undefined : text.slice(second + 1).trim();
-  return { ip: ipField(ip), mac: macField(mac), vlan: vlanField(vlan) };
+  const vlan = second < 0 ? undefined : text.slice(second + 1, third < 0 ? text.length : third).trim();
+  const ip = ipField(ipText);
+  const binding: BindingInput = { ip, mac: macField(mac), vlan: vlanField(vlan) };
+  const routerText = third < 0 ? '' : text.slice(third + 1).trim();
+  if (routerText !== '') {
+    const router = routerText === 'true' ? true : routerText === 'false' ? false : routerText;
+    if (routerField(router, ip)) binding.router = true;
+  }
+  return binding;
 }
 
 /**
@@ -128,6 +183,11 @@ function isSpace(b: number): boolean {
 
 export async function parseImport(input: Readable, format: ImportFormat): Promise<ParsedImport> {
   const columns = new Columns();
+  const columns6 = new Columns6();
+  const push = (b: BindingInput): void => {
+    if (typeof b.ip === 'number') columns.push(b.ip, b.vlan, b.mac);
+    else columns6.push(b as BindingInput & { ip: Uint8Array }, columns.count);
+  };
   const bad: BadLine[] = [];
   let badCount = 0;
   let line = 0;
@@ -147,7 +207,7 @@ export async function parseImport(input: Readable, format: ImportFormat): Promis
     try {
       if (format === 'csv') {
         const b = parseCsvLine(text);
-        if (b) columns.push(b.ip, b.vlan, b.mac);
+        if (b) push(b);
         return;
       }
       let o: unknown;
@@ -156,8 +216,7 @@ export async function parseImport(input: Readable, format: ImportFormat): Promis
       } catch {
         throw new FieldError('line', 'not valid JSON');
       }
-      const b = bindingFromObject(o);
-      columns.push(b.ip, b.vlan, b.mac);
+      push(bindingFromObject(o));
     } catch (error) {
       reject(error instanceof FieldError ? error.message : String(error));
     }
@@ -189,6 +248,7 @@ export async function parseImport(input: Readable, format: ImportFormat): Promis
     ips: columns.ips.subarray(0, columns.count),
     vlans: columns.vlans.subarray(0, columns.count),
     macs: columns.macs.subarray(0, columns.count * 6),
+    v6: columns6.done(),
     bad,
     badCount,
     lines: line,

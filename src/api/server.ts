@@ -115,7 +115,8 @@ export class ApiServer {
       if (kind === 'tcp' && !OPEN_PATHS.has(url.pathname) && (route.write || !this.config.openReads)) {
         this.authorise(req, who, route.write);
       }
-      const params = route.pattern.exec(url.pathname)!.slice(1).map(decodeURIComponent);
+      // A path parameter may be percent-encoded: an IPv6 address's colons as %3A.
+      const params = route.pattern.exec(url.pathname)!.slice(1).map(decodedParam);
       const request: Request = { req, res, url, params, who };
       if (route.body) await loadBody(request);
       await route.handler(request, this.ctx);
@@ -149,6 +150,14 @@ export class ApiServer {
       ),
     );
     if (this.config.socket && existsSync(this.config.socket)) unlinkSync(this.config.socket);
+  }
+}
+
+function decodedParam(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new ApiError(400, 'INVALID', `not valid percent-encoding in the path: ${JSON.stringify(text)}`);
   }
 }
 

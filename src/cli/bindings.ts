@@ -3,9 +3,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ipField, macField, prefixField, vlanField, FieldError } from '../api/binding_input';
+import { ipField, macField, prefixAnyField, vlanField, FieldError } from '../api/binding_input';
 import { ApiClientError, expectOk, readResponse } from '../api/client';
-import { formatIPv4 } from '../dataplane/address';
+import { formatIp } from '../dataplane/address';
 import { CliError, EXIT_USAGE } from './exit_codes';
 import { clientFor, table, withTarget, type TargetOptions } from './target';
 
@@ -39,21 +39,25 @@ function out(options: TargetOptions, json: unknown, text: string): void {
 function add(): Command {
   return withTarget(new Command('add'))
     .description('bind IP to MAC; refuses an IP bound to another MAC unless --replace')
-    .argument('<ip>', 'IPv4 address')
+    .argument('<ip>', 'IPv4 or IPv6 address')
     .argument('<mac>', 'MAC address (aa:bb:cc:dd:ee:ff)')
     .addOption(vlanOption())
     .option('--replace', 'replace an existing binding to another MAC')
-    .addHelpText('after', '\nExample:\n  microarp bindings add 10.0.0.7 02:00:00:00:00:07 --vlan 10')
-    .action(async (ipText: string, macText: string, options: TargetOptions & { vlan: number; replace?: boolean }) => {
+    .option('--router', "IPv6: the address is a router's (R set in the Neighbor Advertisements)")
+    .addHelpText('after', '\nExamples:\n  microarp bindings add 10.0.0.7 02:00:00:00:00:07 --vlan 10\n  microarp bindings add 2001:db8::1 02:00:00:00:00:01 --router')
+    .action(async (ipText: string, macText: string, options: TargetOptions & { vlan: number; replace?: boolean; router?: boolean }) => {
       const ip = argument(() => ipField(ipText));
       argument(() => macField(macText));
+      if (options.router && typeof ip === 'number') throw new CliError('--router: only an IPv6 binding has a router flag', EXIT_USAGE);
       const client = clientFor(options);
-      const body = { ip: formatIPv4(ip), mac: macText.toLowerCase().replace(/-/g, ':'), vlan: options.vlan };
+      const router = options.router ? { router: true } : {};
+      const body = { ip: formatIp(ip), mac: macText.toLowerCase().replace(/-/g, ':'), vlan: options.vlan, ...router };
       const result = options.replace
-        ? expectOk(await client.call('PUT', `/v1/bindings/${formatIPv4(ip)}`, { mac: body.mac, vlan: options.vlan }))
+        ? expectOk(await client.call('PUT', `/v1/bindings/${encodeURIComponent(body.ip)}`, { mac: body.mac, vlan: options.vlan, ...router }))
         : expectOk(await client.call('POST', '/v1/bindings', body));
       const previous = result.previous_mac ? ` (was ${result.previous_mac as string})` : '';
-      out(options, result, `${result.outcome as string}: ${body.ip}${options.vlan ? ` vlan ${options.vlan}` : ''} -> ${body.mac}${previous}`);
+      const flags = options.router ? ' (router)' : '';
+      out(options, result, `${result.outcome as string}: ${body.ip}${options.vlan ? ` vlan ${options.vlan}` : ''} -> ${body.mac}${flags}${previous}`);
     });
 }
 
@@ -61,12 +65,12 @@ function del(): Command {
   return withTarget(new Command('del'))
     .alias('delete')
     .description('remove the binding of an IP')
-    .argument('<ip>', 'IPv4 address')
+    .argument('<ip>', 'IPv4 or IPv6 address')
     .addOption(vlanOption())
-    .addHelpText('after', '\nExample:\n  microarp bindings del 10.0.0.7 --vlan 10')
+    .addHelpText('after', '\nExamples:\n  microarp bindings del 10.0.0.7 --vlan 10\n  microarp bindings del 2001:db8::7')
     .action(async (ipText: string, options: TargetOptions & { vlan: number }) => {
-      const ip = formatIPv4(argument(() => ipField(ipText)));
-      const result = expectOk(await clientFor(options).call('DELETE', `/v1/bindings/${ip}?vlan=${options.vlan}`));
+      const ip = formatIp(argument(() => ipField(ipText)));
+      const result = expectOk(await clientFor(options).call('DELETE', `/v1/bindings/${encodeURIComponent(ip)}?vlan=${options.vlan}`));
       out(options, result, `removed: ${ip}${options.vlan ? ` vlan ${options.vlan}` : ''}`);
     });
 }
@@ -74,15 +78,15 @@ function del(): Command {
 function list(): Command {
   return withTarget(new Command('list'))
     .alias('ls')
-    .description('list bindings in (VLAN, IP) order, optionally filtered')
+    .description('list bindings in (VLAN, IP) order, IPv4 before IPv6 in a VLAN, optionally filtered')
     .addOption(new Option('--vlan <id>', 'only this VLAN').argParser((v) => checked(() => vlanField(v))))
-    .addOption(new Option('--prefix <cidr>', 'only IPs in this prefix, e.g. 10.0.0.0/24').argParser((v) => (checked(() => prefixField(v)), v)))
+    .addOption(new Option('--prefix <cidr>', 'only IPs in this prefix, e.g. 10.0.0.0/24 or 2001:db8::/64').argParser((v) => (checked(() => prefixAnyField(v)), v)))
     .addOption(new Option('--mac <mac>', 'only this MAC').argParser((v) => (checked(() => macField(v)), v)))
     .addOption(new Option('--limit <n>', 'at most n bindings (0 = all)').argParser(positiveInt).default(100))
     .addHelpText('after', '\nExamples:\n  microarp bindings list --prefix 10.0.0.0/24\n  microarp bindings list --vlan 10 --limit 0 --json')
     .action(async (options: TargetOptions & { vlan?: number; prefix?: string; mac?: string; limit: number }) => {
       const client = clientFor(options);
-      const bindings: { ip: string; mac: string; vlan: number }[] = [];
+      const bindings: { ip: string; mac: string; vlan: number; router?: boolean }[] = [];
       let cursor: string | undefined;
       let total = 0;
       do {
@@ -98,7 +102,10 @@ function list(): Command {
         cursor = page.next_cursor as string | undefined;
       } while (cursor && (options.limit === 0 || bindings.length < options.limit));
       const more = cursor ? `\n(more: raise --limit, or --limit 0 for all)` : '';
-      out(options, bindings, `${table(['IP', 'VLAN', 'MAC'], bindings.map((b) => [b.ip, b.vlan, b.mac]))}\n${bindings.length} shown, ${total} in the table${more}`);
+      // The ROUTER column only when some binding shown is IPv6.
+      const six = bindings.some((b) => b.router !== undefined);
+      const rows = bindings.map((b) => (six ? [b.ip, b.vlan, b.mac, b.router ? 'yes' : b.router === false ? 'no' : ''] : [b.ip, b.vlan, b.mac]));
+      out(options, bindings, `${table(six ? ['IP', 'VLAN', 'MAC', 'ROUTER'] : ['IP', 'VLAN', 'MAC'], rows)}\n${bindings.length} shown, ${total} in the table${more}`);
     });
 }
 
@@ -135,7 +142,7 @@ function progress(total: number): Transform {
 
 function importCommand(): Command {
   return withTarget(new Command('import'))
-    .description('import bindings from a CSV (ip,mac[,vlan]) or NDJSON ({"ip","mac","vlan"}) file; all or nothing unless --skip-bad')
+    .description('import bindings from a CSV (ip,mac[,vlan[,router]]) or NDJSON ({"ip","mac","vlan","router"}) file, IPv4 or IPv6; all or nothing unless --skip-bad')
     .argument('<file>', "file to import ('-' for standard input)")
     .addOption(new Option('--format <format>', 'file format (default: from the extension, else ndjson)').choices(['csv', 'ndjson']))
     .option('--skip-bad', 'import the good lines even if some are bad (bad ones are reported)')
@@ -179,7 +186,7 @@ function importCommand(): Command {
 
 function exportCommand(): Command {
   return withTarget(new Command('export'))
-    .description('write every binding as NDJSON (or CSV) to stdout or a file')
+    .description('write every binding as NDJSON (or CSV: ip,mac,vlan, and a fourth cell "true" for an IPv6 router\'s) to stdout or a file')
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .addOption(new Option('--format <format>', 'output format').choices(['ndjson', 'csv']).default('ndjson'))
     .addOption(new Option('--vlan <id>', 'only this VLAN').argParser((v) => checked(() => vlanField(v))))
@@ -195,8 +202,9 @@ function exportCommand(): Command {
           const lines = (rest + chunk.toString()).split('\n');
           rest = lines.pop()!;
           done(null, lines.filter(Boolean).map((l) => {
-            const b = JSON.parse(l) as { ip: string; mac: string; vlan: number };
-            return `${b.ip},${b.mac},${b.vlan}\n`;
+            const b = JSON.parse(l) as { ip: string; mac: string; vlan: number; router?: boolean };
+            // A fourth cell only for an IPv6 router's binding: import reads ip,mac[,vlan[,router]].
+            return `${b.ip},${b.mac},${b.vlan}${b.router ? ',true' : ''}\n`;
           }).join(''));
         },
       });

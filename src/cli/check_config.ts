@@ -10,7 +10,7 @@ export function checkConfigCommand(): Command {
     .action((file: string) => {
       const config = loadConfig(file);
       process.stdout.write(
-        `${file}: ok (${config.ports.length} port(s), ${config.bindings.length} binding(s))\n`,
+        `${file}: ok (${config.ports.length} port(s), ${config.bindings.length + config.bindings6.length} binding(s))\n`,
       );
     });
 }

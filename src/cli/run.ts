@@ -68,7 +68,7 @@ async function run(options: RunOptions): Promise<number> {
   log.info('started', {
     config: options.config,
     ports: config.ports.map((p) => p.name),
-    bindings: config.bindings.length,
+    bindings: config.bindings.length + config.bindings6.length,
     unknown: config.unknown,
     file_prefix: daemon.filePrefix,
     state_dir: config.stateDir,

@@ -1,5 +1,6 @@
 // The validated configuration: what `microarp run` starts from.
-import type { Binding } from '../dataplane/updates';
+import type { Prefix6 } from '../dataplane/address';
+import { DEFAULT_IPV6_CAPACITY, type Binding, type Binding6 } from '../dataplane/updates';
 
 export interface PortConfig {
   name: string;
@@ -15,20 +16,29 @@ export interface PortConfig {
   nativeVlan: number;
   responder: boolean;
   adminUp: boolean;
-  /** Trusted ports (uplinks) skip ARP inspection. */
+  /** Trusted ports (uplinks) skip ARP and ND inspection. */
   trusted: boolean;
+  /** RA guard: Router Advertisements and redirects are let in from this port (live). */
+  router: boolean;
   /** Toward the physical network (other hosts): trusted, never a source of learned bindings. */
   uplink: boolean;
-  /** Sender IPs allowed on the port; empty = any. [network (host order), length]. */
+  /** Sender IPv4 addresses allowed on the port; empty = any. [network (host order), length]. */
   allowedSubnets: [number, number][];
+  /** Sender IPv6 addresses allowed on the port (allowed_subnets' IPv6 prefixes); empty = any. */
+  allowedSubnets6: Prefix6[];
   /** ARP frames per second (and burst) accepted from the port; 0 = unlimited. */
   arpRate: { pps: number; burst: number };
 }
 
 export interface LearningConfig {
   enabled: boolean;
-  /** Per VLAN, the subnets learning may take addresses from; a VLAN not listed learns none, unless empty = all. */
+  /**
+   * Per VLAN, the IPv4 subnets learning may take addresses from; a VLAN not listed learns none,
+   * unless both maps are empty = all. Every VLAN listed in the file is in both maps.
+   */
   subnets: Map<number, [number, number][]>;
+  /** The same for IPv6 (learning.subnets' IPv6 prefixes). */
+  subnets6: Map<number, Prefix6[]>;
   maxPerPort: number;
   maxPerVlan: number;
   /** A learned binding not refreshed for this long is removed (0: never). */
@@ -65,12 +75,16 @@ export interface Config {
   hugepages: 'auto' | 'on' | 'off';
   ports: PortConfig[];
   unknown: 'flood' | 'drop';
-  table: { capacity: number; updateRing: number };
+  /** capacity: bindings of both families; ipv6Capacity: IPv6 ones at most (<= capacity). */
+  table: { capacity: number; ipv6Capacity: number; updateRing: number };
   rxDescriptors: number;
   /** mbufs in the pool; 0: sized from ports, workers and descriptors. */
   mbufs: number;
   txDescriptors: number;
+  /** Static IPv4 bindings. */
   bindings: Binding[];
+  /** Static IPv6 bindings (`bindings` entries with an IPv6 ip). */
+  bindings6: Binding6[];
   fdb: { capacity: number; agingSeconds: number; static: StaticFdbEntry[] };
   /** ARP inspection on untrusted ports: drop, or only count and report. */
   enforce: 'enforce' | 'observe';
@@ -125,6 +139,7 @@ export const DEFAULTS = {
   hugepages: 'auto' as const,
   unknown: 'flood' as const,
   tableCapacity: 1 << 20,
+  ipv6Capacity: DEFAULT_IPV6_CAPACITY,
   updateRing: 65536,
   rxDescriptors: 1024,
   mbufs: 0,

@@ -14,6 +14,28 @@ export type Schema = { [keyword: string]: unknown };
 
 const OCTET = '(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV4 = `${OCTET}(\\.${OCTET}){3}`;
+/**
+ * An IPv6 address in any RFC 4291 text form, without a zone: one alternative per count of
+ * groups before '::' (as Node's net.isIPv6 spells it), the last 32 bits possibly an IPv4.
+ */
+const IPV6 = ((): string => {
+  const g = '[0-9a-fA-F]{1,4}';
+  const forms = [`(${g}:){7}(${g}|:)`, `(${g}:){6}(${IPV4}|:${g}|:)`];
+  for (let head = 5; head >= 1; head--) {
+    const tail = 7 - head;
+    forms.push(`(${g}:){${head}}((:${g}){0,${tail - 2}}:${IPV4}|(:${g}){1,${tail}}|:)`);
+  }
+  forms.push(`:((:${g}){0,5}:${IPV4}|(:${g}){1,7}|:)`);
+  return `(${forms.join('|')})`;
+})();
+const IPV4_LENGTH = '(3[0-2]|[0-2]?\\d)';
+const IPV6_LENGTH = '(12[0-8]|1[01]\\d|[1-9]?\\d)';
+/** A valid IPv6 text that is multicast (ff00::/8: a first group of four digits, ff..). */
+export const IPV6_MULTICAST = '^[fF]{2}[0-9a-fA-F]{2}:';
+/** A valid IPv6 text that is the unspecified address (only zeros, with at least one ':'). */
+export const IPV6_UNSPECIFIED = '^[0.]*:[0:.]*$';
+/** The whole-text patterns, for tests that hold them against the parsers. */
+export const IP_PATTERNS = { ipv4: `^${IPV4}$`, ipv6: `^${IPV6}$`, prefix: `^(${IPV4}/${IPV4_LENGTH}|${IPV6}/${IPV6_LENGTH})$` };
 const MAC = '[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\\1[0-9a-fA-F]{2}){4}';
 /** A PCI address, with or without its domain; a `device` that is not one is a vdev. */
 export const PCI = /^([0-9a-fA-F]{4}:)?[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
@@ -60,8 +82,18 @@ const vlanOrUntagged = (description: string): Schema => int(0, MAX_VLAN, descrip
 const ref = (name: string, description: string): Schema => ({ $ref: `#/definitions/${name}`, description });
 
 const definitions: Record<string, Schema> = {
-  ipv4: text(`^${IPV4}$`, 'must be an IPv4 address (e.g. 10.0.0.7)', 'An IPv4 address, dotted decimal.'),
-  prefix: text(`^${IPV4}/(3[0-2]|[0-2]?\\d)$`, 'must be an IPv4 prefix (e.g. 10.0.10.0/24)', 'An IPv4 prefix, ADDRESS/LENGTH, with no host bits set.'),
+  ip: {
+    type: 'string',
+    description: 'An IPv4 address, dotted decimal, or an IPv6 address in any RFC 4291 form (2001:db8::7, ::ffff:10.0.0.7; no %zone); not IPv6 multicast or ::.',
+    errorMessage: 'must be an IPv4 or IPv6 address (e.g. 10.0.0.7 or 2001:db8::7)',
+    allOf: [
+      text(`^(${IPV4}|${IPV6})$`, 'must be an IPv4 or IPv6 address (e.g. 10.0.0.7 or 2001:db8::7)', 'The address text.'),
+      { not: { pattern: IPV6_MULTICAST }, errorMessage: 'a multicast address (ff00::/8) cannot be bound' },
+      { not: { pattern: IPV6_UNSPECIFIED }, errorMessage: 'the unspecified address :: cannot be bound' },
+    ],
+  },
+  subnet: text(IP_PATTERNS.prefix, 'must be an IPv4 or IPv6 prefix (e.g. 10.0.10.0/24 or 2001:db8:10::/64)',
+    'An IPv4 or IPv6 prefix, ADDRESS/LENGTH (IPv6: length 0-128, no leading zeros), with no host bits set.'),
   unicast_mac: {
     type: 'string',
     description: 'A unicast MAC address, aa:bb:cc:dd:ee:ff or aa-bb-cc-dd-ee-ff; not multicast, broadcast or all-zero.',
@@ -95,12 +127,14 @@ const port = mapping({
   native_vlan: vlanId('Trunk ports only: the VLAN of untagged frames, one of vlans. Without it untagged frames are dropped.'),
   responder: bool("false: this port's ARP requests are switched like any frame (e.g. toward a host being migrated). Live: PATCH /v1/ports/NAME {\"responder\": false}.", true),
   admin: choice(['up', 'down'], 'down: frames in and out of the port are dropped (port_down). Live: PATCH /v1/ports/NAME {"admin": "down"}.', 'up'),
-  trusted: bool('Trusted ports (uplinks) skip ARP inspection.', false),
+  trusted: bool('Trusted ports (uplinks) skip ARP and ND inspection.', false),
+  router: bool('true: a router is on this port: its Router Advertisements and redirects are let in. On the other untrusted ports they are dropped (ra_guard; only counted with enforce: observe). Live on reload.', false),
   uplink: bool('true: the port faces the physical network (other hosts): trusted, never a source of learned bindings (its MACs still enter the FDB), not counted in learning caps. A fabric needs at least one.', false),
   allowed_subnets: {
-    type: 'array', maxItems: 8, items: ref('prefix', 'A prefix sender IPs may come from.'), default: [],
-    description: 'Sender IPs accepted on an untrusted port, e.g. ["10.0.10.0/24"] (up to 8); empty: any.',
-    errorMessage: 'must be a list of at most 8 prefixes, e.g. ["10.0.10.0/24"]',
+    type: 'array', maxItems: 8, items: ref('subnet', 'A prefix sender IPs may come from.'), default: [],
+    description: 'Sender IPs accepted on an untrusted port, IPv4 and IPv6 prefixes, e.g. ["10.0.10.0/24", "2001:db8:10::/64"] (up to 8 in all); ' +
+      'empty: any. A family with no prefix listed is not checked; IPv6 prefixes gate ND learning and inspection as IPv4 ones gate ARP.',
+    errorMessage: 'must be a list of at most 8 prefixes, e.g. ["10.0.10.0/24", "2001:db8:10::/64"]',
   },
   arp_rate: {
     ...orOff('{pps, burst}: ARP frames accepted per second from the port; the excess is dropped and counted (rate_limited); the port keeps working. 0 or off: no limit.',
@@ -116,9 +150,10 @@ const port = mapping({
 }, 'A port: a DPDK device microarp switches frames on and answers ARP on.', { required: ['name', 'device'] });
 
 const binding = mapping({
-  ip: ref('ipv4', 'The bound IPv4 address.'),
-  mac: ref('unicast_mac', 'The MAC that owns it: requests for ip are answered with this MAC.'),
+  ip: ref('ip', 'The bound address, IPv4 or IPv6.'),
+  mac: ref('unicast_mac', 'The MAC that owns it: ARP requests and Neighbor Solicitations for ip are answered with this MAC.'),
   vlan: vlanOrUntagged('0 or absent: untagged; 1-4094: that 802.1Q VLAN.'),
+  router: bool("IPv6 only: the address is a router's, and the Neighbor Advertisements for it have R set.", false),
 }, 'A static binding.', { required: ['ip', 'mac'] });
 
 const learning = orOff('On by default: off, or how bindings are learned from ARP and GARP senders (only inside subnets, never zero, multicast or broadcast senders, up to the caps).',
@@ -127,12 +162,12 @@ const learning = orOff('On by default: off, or how bindings are learned from ARP
       enabled: bool('false: learn nothing (as learning: off).', true),
       subnets: {
         type: 'object',
-        description: 'Per VLAN (0: untagged), the prefixes addresses may be learned from, e.g. {"10": ["10.0.10.0/24"]}. With subnets given, only listed VLANs and prefixes are learned; absent or empty: every VLAN and address.',
+        description: 'Per VLAN (0: untagged), the IPv4 and IPv6 prefixes addresses may be learned from, e.g. {"10": ["10.0.10.0/24", "2001:db8:10::/64"]}. With subnets given, only listed VLANs and prefixes are learned; absent or empty: every VLAN and address.',
         propertyNames: { pattern: VLAN_KEY, errorMessage: 'the key must be a VLAN, 0 to 4094', patternErrorMessage: 'the key must be a VLAN, 0 to 4094' },
         additionalProperties: {
-          type: 'array', maxItems: 64, items: ref('prefix', 'A prefix the VLAN learns from.'),
-          description: 'The prefixes this VLAN learns from (up to 64; an empty list: none).',
-          errorMessage: 'must be a list of at most 64 prefixes, e.g. ["10.0.10.0/24"]',
+          type: 'array', maxItems: 64, items: ref('subnet', 'A prefix the VLAN learns from.'),
+          description: 'The prefixes this VLAN learns from, IPv4 and IPv6 (up to 64; an empty list: none).',
+          errorMessage: 'must be a list of at most 64 prefixes, e.g. ["10.0.10.0/24", "2001:db8:10::/64"]',
         },
         errorMessage: 'must map a VLAN to its prefixes, e.g. {"10": ["10.0.10.0/24"]}',
       },
@@ -235,13 +270,14 @@ export const CONFIG_SCHEMA: Schema = {
     },
     unknown: choice(['flood', 'drop'], 'ARP requests for unbound targets: flood to the other ports, or drop (counted as unbound_target).', DEFAULTS.unknown),
     table: mapping({
-      capacity: int(1, 1 << 30, 'Live bindings guaranteed; the hash gets 25% headroom for slots waiting out an RCU grace period.', DEFAULTS.tableCapacity),
+      capacity: int(1, 1 << 30, 'Live bindings guaranteed, IPv4 and IPv6 together; the hash gets 25% headroom for slots waiting out an RCU grace period.', DEFAULTS.tableCapacity),
+      ipv6_capacity: int(1, 1 << 30, `IPv6 bindings at most (the IPv6 table is sized for them), within capacity. Default: ${DEFAULTS.ipv6Capacity}, or capacity if that is smaller.`, DEFAULTS.ipv6Capacity),
       update_ring: int(64, 1 << 24, 'Slots of the update ring between the control side and the table writer.', DEFAULTS.updateRing),
     }, 'The binding table.'),
     bindings: {
       type: 'array', items: binding, default: [],
-      description: 'Static bindings {ip, mac, vlan?}; a (vlan, ip) appears once, and they must fit table.capacity.',
-      errorMessage: 'must be a list of {ip, mac, vlan?}',
+      description: 'Static bindings {ip, mac, vlan?, router?}, IPv4 or IPv6; a (vlan, ip) appears once, and they must fit table.capacity (the IPv6 ones also table.ipv6_capacity).',
+      errorMessage: 'must be a list of {ip, mac, vlan?, router?}',
     },
     memory_mb: int(64, 1 << 20, 'DPDK memory in MiB when hugepages are not used (--no-huge -m).', DEFAULTS.memoryMb),
     hugepages: choice(['auto', 'on', 'off', true, false], 'auto uses hugepages when at least memory_mb of them are free; on (or true); off (or false).', DEFAULTS.hugepages),

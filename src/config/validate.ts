@@ -5,8 +5,8 @@
 // depends on another's value, the environment, files.
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { formatIPv4, parseIPv4, parseMac } from '../dataplane/address';
-import type { Binding } from '../dataplane/updates';
+import { formatIPv4, formatIPv6, hostBitsSet6, parseIPv4, parseIPv6, parseIPv6Prefix, parseMac, type Prefix6 } from '../dataplane/address';
+import type { Binding, Binding6 } from '../dataplane/updates';
 import { DEFAULTS, type ApiConfig, type Config, type FabricConfig, type HostPort, type LearningConfig, type PortConfig, type Workers } from './config';
 import { FABRIC_DEFAULTS, HOST_NAME, PCI } from './schema';
 import { schemaIssues } from './schema_issues';
@@ -80,6 +80,7 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
   const eal = v.get<string | string[]>('eal') ?? [];
   const mbufs = v.get<number | 'auto'>('mbufs') ?? 'auto';
   const hugepages = v.get<Config['hugepages'] | boolean>('hugepages') ?? DEFAULTS.hugepages;
+  const capacity = v.get<number>('table', 'capacity') ?? DEFAULTS.tableCapacity;
   const config: Config = {
     eal: typeof eal === 'string' ? eal.split(/\s+/).filter(Boolean) : [...eal],
     workers: workers(v.get('workers')),
@@ -88,13 +89,14 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
     ports: ports(v, c),
     unknown: v.get('unknown') ?? DEFAULTS.unknown,
     table: {
-      capacity: v.get('table', 'capacity') ?? DEFAULTS.tableCapacity,
+      capacity,
+      ipv6Capacity: v.get('table', 'ipv6_capacity') ?? Math.min(DEFAULTS.ipv6Capacity, capacity),
       updateRing: v.get('table', 'update_ring') ?? DEFAULTS.updateRing,
     },
     rxDescriptors: v.get('rx_descriptors') ?? DEFAULTS.rxDescriptors,
     txDescriptors: v.get('tx_descriptors') ?? DEFAULTS.txDescriptors,
     mbufs: mbufs === 'auto' ? DEFAULTS.mbufs : mbufs,
-    bindings: bindings(v, c),
+    ...bindings(v, c),
     fdb: { capacity: 0, agingSeconds: 0, static: [] },
     enforce: v.get('enforce') ?? 'enforce',
     learning: learning(v, c),
@@ -113,8 +115,14 @@ export function validateConfig(raw: unknown, env: NodeJS.ProcessEnv = process.en
     c.add('fabric', 'a fabric needs at least one port with uplink: true (toward the other hosts)');
   }
   config.fdb = fdb(v, new Set(given('name')), c);
-  if (config.bindings.length > config.table.capacity) {
-    c.add('bindings', `${config.bindings.length} bindings do not fit table.capacity ${config.table.capacity}`);
+  const { table } = config;
+  if (table.ipv6Capacity > table.capacity && !v.wrong('table', 'capacity')) {
+    c.add('table.ipv6_capacity', `must be at most table.capacity (${table.capacity}), which counts IPv4 and IPv6 bindings together; got ${table.ipv6Capacity}`);
+  }
+  const bound = config.bindings.length + config.bindings6.length;
+  if (bound > table.capacity) c.add('bindings', `${bound} bindings do not fit table.capacity ${table.capacity}`);
+  else if (config.bindings6.length > table.ipv6Capacity) {
+    c.add('bindings', `${config.bindings6.length} IPv6 bindings do not fit table.ipv6_capacity ${table.ipv6Capacity}`);
   }
   return c.issues.length ? { issues: c.issues } : { config, issues: [] };
 }
@@ -149,6 +157,7 @@ function portSwitching(v: Checked, i: number, c: Collector): Omit<PortConfig, 'n
   const rate = get<Raw>('arp_rate');
   const pps = isObject(rate) ? (rate.pps as number | undefined) ?? DEFAULTS.arpRate.pps : DEFAULTS.arpRate.pps;
   const burst = isObject(rate) ? (rate.burst as number | undefined) ?? Math.max(1, pps * 2) : DEFAULTS.arpRate.burst;
+  const subnets = allowedSubnets(v, ['ports', i, 'allowed_subnets'], c);
   const result = {
     mode: mode ?? 'all',
     vlan: (mode === 'access' && get<number>('vlan')) || 0,
@@ -159,7 +168,9 @@ function portSwitching(v: Checked, i: number, c: Collector): Omit<PortConfig, 'n
     // An uplink faces the physical network: trusted, never a source of learned bindings.
     trusted: get<boolean>('uplink') === true || get<boolean>('trusted') === true,
     uplink: get<boolean>('uplink') === true,
-    allowedSubnets: prefixes(v, ['ports', i, 'allowed_subnets'], c),
+    router: get<boolean>('router') === true,
+    allowedSubnets: subnets.v4,
+    allowedSubnets6: subnets.v6,
     arpRate: { pps, burst },
   };
   if (result.uplink && v.given('ports', i, 'trusted') === false) c.add(`${path}.trusted`, 'an uplink is always trusted');
@@ -181,11 +192,18 @@ function portSwitching(v: Checked, i: number, c: Collector): Omit<PortConfig, 'n
   return result;
 }
 
-/** The prefixes of the list at `path` the schema passed, each checked for host bits. */
-function prefixes(v: Checked, path: Key[], c: Collector): [number, number][] {
+/**
+ * The IPv4 prefixes of the list at `path` the schema passed, each checked for host bits. An
+ * IPv6 one (where the schema allows them) goes to `ipv6`, with the path to report at.
+ */
+function prefixes(v: Checked, path: Key[], c: Collector, ipv6?: (cidr: string, at: string) => void): [number, number][] {
   return v.indices(...path).flatMap((j) => {
     const cidr = v.get<string>(...path, j);
     if (cidr === undefined) return [];
+    if (ipv6 && cidr.includes(':')) {
+      ipv6(cidr, spelled([...path, j]));
+      return [];
+    }
     const [address, bits] = cidr.split('/');
     const [network, length] = [parseIPv4(address!)!, Number(bits)];
     if (network % 2 ** (32 - length) !== 0) {
@@ -196,12 +214,29 @@ function prefixes(v: Checked, path: Key[], c: Collector): [number, number][] {
   });
 }
 
+/** A list of IPv4 and IPv6 prefixes (allowed_subnets, learning.subnets), the families apart, each checked for host bits. */
+function allowedSubnets(v: Checked, path: Key[], c: Collector): { v4: [number, number][]; v6: Prefix6[] } {
+  const v6: Prefix6[] = [];
+  const v4 = prefixes(v, path, c, (cidr, at) => {
+    const prefix = parseIPv6Prefix(cidr)!;
+    if (hostBitsSet6(prefix.network, prefix.length)) c.add(at, `host bits set in ${cidr} (the network is ${formatIPv6(masked(prefix))}/${prefix.length})`);
+    else v6.push(prefix);
+  });
+  return { v4, v6 };
+}
+
+/** The prefix's network with its host bits cleared. */
+function masked({ network, length }: Prefix6): Uint8Array {
+  return network.map((byte, i) => byte & (0xff00 >>> Math.max(0, Math.min(8, length - 8 * i))));
+}
+
 function learning(v: Checked, c: Collector): LearningConfig {
   const d = DEFAULTS.learning;
   const get = <T>(key: string): T | undefined => v.get<T>('learning', key);
   const out: LearningConfig = {
     enabled: !off(v.given('learning')) && get<boolean>('enabled') !== false,
     subnets: new Map(),
+    subnets6: new Map(),
     maxPerPort: get('max_per_port') ?? d.maxPerPort,
     maxPerVlan: get('max_per_vlan') ?? d.maxPerVlan,
     agingSeconds: get('aging_seconds') ?? d.agingSeconds,
@@ -209,7 +244,10 @@ function learning(v: Checked, c: Collector): LearningConfig {
     probeMac: parseMac(get('probe_mac') ?? d.probeMac)!,
   };
   for (const vlan of v.keys('learning', 'subnets')) {
-    if (!v.wrong('learning', 'subnets', vlan)) out.subnets.set(Number(vlan), prefixes(v, ['learning', 'subnets', vlan], c));
+    if (v.wrong('learning', 'subnets', vlan)) continue;
+    const { v4, v6 } = allowedSubnets(v, ['learning', 'subnets', vlan], c);
+    out.subnets.set(Number(vlan), v4);
+    out.subnets6.set(Number(vlan), v6);
   }
   const timed = !v.wrong('learning', 'aging_seconds') && !v.wrong('learning', 'probe_before_seconds');
   if (timed && out.agingSeconds > 0 && out.probeBeforeSeconds >= out.agingSeconds) {
@@ -255,20 +293,32 @@ export function isPci(device: string): boolean {
   return PCI.test(device);
 }
 
-function bindings(v: Checked, c: Collector): Binding[] {
+/** The static bindings, IPv4 and IPv6 apart; a (vlan, address) once, however it is spelled. */
+function bindings(v: Checked, c: Collector): { bindings: Binding[]; bindings6: Binding6[] } {
   const seen = new Map<string, number>();
-  return v.indices('bindings').flatMap((i) => {
-    const raw = v.get<{ ip: string; mac: string; vlan?: number }>('bindings', i);
-    if (raw === undefined) return [];
-    const binding = { ip: parseIPv4(raw.ip)!, mac: parseMac(raw.mac)!, vlan: raw.vlan ?? 0 };
-    const key = `${binding.vlan}/${binding.ip}`;
+  const ipv4: Binding[] = [];
+  const ipv6: Binding6[] = [];
+  for (const i of v.indices('bindings')) {
+    const raw = v.get<{ ip: string; mac: string; vlan?: number; router?: boolean }>('bindings', i);
+    if (raw === undefined) continue;
+    const vlan = raw.vlan ?? 0;
+    const address = parseIPv4(raw.ip) ?? parseIPv6(raw.ip)!;
+    const text = typeof address === 'number' ? formatIPv4(address) : formatIPv6(address);
+    if (typeof address === 'number' && raw.router !== undefined) {
+      c.add(`bindings[${i}].router`, `is for IPv6 bindings (it sets R in Neighbor Advertisements); ${text} is IPv4`);
+      continue;
+    }
+    const key = `${vlan}/${text}`;
     if (seen.has(key)) {
-      c.add(`bindings[${i}]`, `duplicate binding for ${formatIPv4(binding.ip)}${binding.vlan ? ` vlan ${binding.vlan}` : ''} (also bindings[${seen.get(key)}])`);
-      return [];
+      c.add(`bindings[${i}]`, `duplicate binding for ${text}${vlan ? ` vlan ${vlan}` : ''} (also bindings[${seen.get(key)}])`);
+      continue;
     }
     seen.set(key, i);
-    return [binding];
-  });
+    const mac = parseMac(raw.mac)!;
+    if (typeof address === 'number') ipv4.push({ ip: address, mac, vlan });
+    else ipv6.push({ ip: address, mac, vlan, ...(raw.router ? { router: true } : {}) });
+  }
+  return { bindings: ipv4, bindings6: ipv6 };
 }
 
 function metrics(v: Checked): HostPort | null {

@@ -5,7 +5,8 @@
 // Only what differs between the file as it was loaded and the file as it is now counts: a
 // port an operator took down through the API stays down across a reload of a file that did
 // not change that port's `admin`.
-import type { Binding } from '../dataplane/updates';
+import { formatIp, formatIPv4, formatIPv6 } from '../dataplane/address';
+import type { Binding, Binding6 } from '../dataplane/updates';
 import { describeBinding } from '../table/binding_table';
 import type { Config, LearningConfig, MigrationConfig, PortConfig, StaticFdbEntry } from '../config/config';
 
@@ -13,7 +14,7 @@ import type { Config, LearningConfig, MigrationConfig, PortConfig, StaticFdbEntr
 export interface PortSecurityChange {
   index: number;
   name: string;
-  /** trusted, allowed_subnets, arp_rate or the global enforce changed: the workers' snapshot is replaced. */
+  /** trusted, router, allowed_subnets, arp_rate or the global enforce changed: the workers' snapshot is replaced. */
   security: boolean;
   adminUp?: boolean;
   responder?: boolean;
@@ -28,9 +29,9 @@ export interface ConfigDiff {
   ports: PortSecurityChange[];
   learning?: LearningConfig;
   migration?: MigrationConfig;
-  /** Static bindings to add or replace, and to remove. */
-  bindingsUpsert: Binding[];
-  bindingsRemove: Binding[];
+  /** Static bindings of either family to add or replace (an IPv6 one's router flag included), and to remove. */
+  bindingsUpsert: (Binding | Binding6)[];
+  bindingsRemove: (Binding | Binding6)[];
   fdbAdd: StaticFdbEntry[];
   fdbRemove: StaticFdbEntry[];
 }
@@ -75,7 +76,14 @@ function portIdentity(p: PortConfig): unknown {
   return [p.name, p.device, p.mode, p.vlan, p.vlans, p.nativeVlan, p.uplink];
 }
 
-const bindingKey = (b: { vlan: number; ip: number }): string => `${b.vlan}/${b.ip}`;
+const bindingKey = (b: Binding | Binding6): string => `${b.vlan}/${formatIp(b.ip)}`;
+/** What a static binding binds its address to: a change of either replaces it. */
+const bindingValue = (b: Binding | Binding6): unknown => [[...b.mac], 'router' in b && b.router === true];
+/** A port's allowed_subnets as CIDR texts, IPv4 then IPv6. */
+const subnetsOf = (p: PortConfig): string[] => [
+  ...p.allowedSubnets.map(([network, length]) => `${formatIPv4(network)}/${length}`),
+  ...p.allowedSubnets6.map(({ network, length }) => `${formatIPv6(network)}/${length}`),
+];
 const fdbKey = (e: StaticFdbEntry): string => `${e.vlan}/${[...e.mac].join(':')}`;
 
 export function diffConfig(current: Config, next: Config): ConfigDiff {
@@ -98,7 +106,8 @@ export function diffConfig(current: Config, next: Config): ConfigDiff {
     const change: PortSecurityChange = { index, name: was.name, security: enforceChanged };
     for (const [key, a, b] of [
       ['trusted', was.trusted, now.trusted],
-      ['allowed_subnets', was.allowedSubnets, now.allowedSubnets],
+      ['router', was.router, now.router],
+      ['allowed_subnets', subnetsOf(was), subnetsOf(now)],
       ['arp_rate', was.arpRate, now.arpRate],
     ] as const) {
       if (same(a, b)) continue;
@@ -127,9 +136,9 @@ export function diffConfig(current: Config, next: Config): ConfigDiff {
     diff.applied.push('migration');
   }
 
-  const was = new Map(current.bindings.map((b) => [bindingKey(b), b]));
-  const now = new Map(next.bindings.map((b) => [bindingKey(b), b]));
-  for (const [key, b] of now) if (!was.has(key) || !same(was.get(key)!.mac, b.mac)) diff.bindingsUpsert.push(b);
+  const was = new Map([...current.bindings, ...current.bindings6].map((b) => [bindingKey(b), b]));
+  const now = new Map([...next.bindings, ...next.bindings6].map((b) => [bindingKey(b), b]));
+  for (const [key, b] of now) if (!was.has(key) || !same(bindingValue(was.get(key)!), bindingValue(b))) diff.bindingsUpsert.push(b);
   for (const [key, b] of was) if (!now.has(key)) diff.bindingsRemove.push(b);
   if (diff.bindingsUpsert.length > 0) diff.applied.push(`bindings: ${diff.bindingsUpsert.length} added or changed (${diff.bindingsUpsert.slice(0, 3).map(describeBinding).join(', ')}${diff.bindingsUpsert.length > 3 ? ', ...' : ''})`);
   if (diff.bindingsRemove.length > 0) diff.applied.push(`bindings: ${diff.bindingsRemove.length} removed (${diff.bindingsRemove.slice(0, 3).map(describeBinding).join(', ')}${diff.bindingsRemove.length > 3 ? ', ...' : ''})`);

@@ -5,6 +5,7 @@ import type { Config } from '../config/config';
 import { buildEalArgs, defaultFilePrefix, freeHugepageMb } from '../config/eal_args';
 import { deviceName } from '../config/validate';
 import { Dataplane, type Snapshot } from '../dataplane/dataplane';
+import type { AddonPortSecurity } from '../dataplane/addon';
 import { BindingTable } from '../table/binding_table';
 import { FdbView } from '../table/fdb_view';
 import { EventHub } from '../learning/event_hub';
@@ -30,9 +31,10 @@ export interface ReloadReport {
 }
 
 /** A port's ARP security as the dataplane takes it, at start and on every reload. */
-function portSecurity(p: PortConfig, enforce: Config['enforce']): { trusted: boolean; enforce: boolean; subnets: { network: number; length: number }[]; arpRatePps: number; arpBurst: number } {
+function portSecurity(p: PortConfig, enforce: Config['enforce']): AddonPortSecurity {
   return {
     trusted: p.trusted,
+    router: p.router,
     enforce: enforce === 'enforce',
     subnets: p.allowedSubnets.map(([network, length]) => ({ network, length })),
     arpRatePps: p.arpRate.pps,
@@ -83,7 +85,7 @@ export class Daemon {
   static async start(config: Config, log: Logger, options: { resetState?: boolean; configFile?: string } = {}): Promise<Daemon> {
     // The state directory first: a second daemon on it, or a broken store, stops us before
     // EAL or any port is touched.
-    const state = config.stateDir ? openState(config.stateDir, config.stateSync, config.bindings, log, options.resetState ?? false) : null;
+    const state = config.stateDir ? openState(config.stateDir, config.stateSync, [...config.bindings, ...config.bindings6], log, options.resetState ?? false) : null;
     try {
       const daemon = await Daemon.startWith(config, log, state);
       daemon.configFile = options.configFile;
@@ -126,16 +128,17 @@ export class Daemon {
         txDescriptors: config.txDescriptors,
         mbufs: config.mbufs,
         tableCapacity: config.table.capacity,
+        ipv6Capacity: config.table.ipv6Capacity,
         updateRingSize: config.table.updateRing,
         unknown: config.unknown,
         pdump: config.pdump,
       },
-      [...config.bindings, ...(state?.dataplaneBindings() ?? [])],
+      [...config.bindings, ...config.bindings6, ...(state?.dataplaneBindings() ?? [])],
       config.fdb.static.map((e) => ({ vlan: e.vlan, mac: e.mac, port: config.ports.findIndex((p) => p.name === e.port) })),
     );
     let metrics: Metrics | undefined;
-    const table = new BindingTable(dataplane, config.table.capacity, (_records, seconds) => metrics?.observeUpdate(seconds));
-    table.seed(config.bindings);
+    const table = new BindingTable(dataplane, config.table.capacity, (_records, seconds) => metrics?.observeUpdate(seconds), config.table.ipv6Capacity);
+    table.seed([...config.bindings, ...config.bindings6]);
     if (state) state.attach(table);
     const daemon = new Daemon(config, dataplane, table, log, filePrefix, state);
     daemon.learner = new Learner(config, dataplane, table, daemon.fdb, daemon.events);
@@ -182,9 +185,9 @@ export class Daemon {
                   fabric: async () => {
                     const f = daemon.fabric!;
                     const byHost: Record<string, number> = {};
-                    for (const e of table.scan()) {
-                      const host = e.host ?? f.status().host;
-                      byHost[host] = (byHost[host] ?? 0) + 1;
+                    const self = f.status().host;
+                    for (const scan of [table.scan(), table.scan6()]) {
+                      for (const e of scan) byHost[e.host ?? self] = (byHost[e.host ?? self] ?? 0) + 1;
                     }
                     return { ...f.status(), health: await f.client.health(), bindings_per_host: byHost };
                   },
@@ -329,7 +332,9 @@ export class Daemon {
       const wanted = next.ports[change.index]!;
       if (change.security) {
         port.trusted = wanted.trusted;
+        port.router = wanted.router;
         port.allowedSubnets = wanted.allowedSubnets;
+        port.allowedSubnets6 = wanted.allowedSubnets6;
         port.arpRate = wanted.arpRate;
         this.dataplane.setPortSecurity(change.index, portSecurity(port, current.enforce));
       }
@@ -347,10 +352,11 @@ export class Daemon {
     if (diff.migration) current.migration = diff.migration;
     const ops: WriteOp[] = [
       ...diff.bindingsRemove.map((b) => ({ op: 'remove' as const, ip: b.ip, vlan: b.vlan, source: 'static' as const })),
-      ...diff.bindingsUpsert.map((b) => ({ op: 'upsert' as const, ip: b.ip, vlan: b.vlan, mac: b.mac, source: 'static' as const })),
+      ...diff.bindingsUpsert.map((b) => ({ op: 'upsert' as const, ip: b.ip, vlan: b.vlan, mac: b.mac, router: 'router' in b && b.router === true, source: 'static' as const })),
     ];
     if (ops.length > 0) await this.table.write(ops);
     current.bindings = next.bindings;
+    current.bindings6 = next.bindings6;
     const portOf = (name: string): number => current.ports.findIndex((p) => p.name === name);
     const fdbOps = [
       ...diff.fdbRemove.map((e) => ({ op: 'fdb_remove' as const, vlan: e.vlan, mac: e.mac })),

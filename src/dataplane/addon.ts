@@ -15,6 +15,8 @@ export interface AddonPort {
   adminUp?: boolean;
   responder?: boolean;
   trusted?: boolean;
+  /** RA guard lets Router Advertisements and Redirects in from this port. */
+  router?: boolean;
   /** Sender IPs allowed on the port (host-order network, prefix length); none = any. */
   subnets?: { network: number; length: number }[];
   arpRatePps?: number;
@@ -24,6 +26,7 @@ export interface AddonPort {
 /** A port's ARP security settings, replaced whole by a reload. */
 export interface AddonPortSecurity {
   trusted: boolean;
+  router: boolean;
   enforce: boolean;
   subnets: { network: number; length: number }[];
   arpRatePps: number;
@@ -39,6 +42,8 @@ export interface AddonConfig {
   txDescriptors: number;
   mbufs: number;
   tableCapacity: number;
+  /** IPv6 bindings at most (the NdTable is sized for them); table_full is still decided over both families. */
+  tableIpv6Capacity: number;
   updateRingSize: number;
   dropUnbound: boolean;
   pdump: boolean;
@@ -91,8 +96,11 @@ export interface Addon {
   counters(): AddonLcoreCounters[];
   portStats(): AddonPortStats[];
   tableInfo(): {
+    /** Both families. */
     bindings: number;
     capacity: number;
+    ipv6Bindings: number;
+    ipv6Capacity: number;
     ringDepth: number;
     ringFullWaits: number;
     workersRunning: boolean;
@@ -109,6 +117,8 @@ export interface Addon {
   drainFdbEvents(): Uint8Array;
   inject(port: number, frame: Uint8Array): boolean;
   drainArpEvents(): Uint8Array;
+  /** NdEvent records, 56 bytes each (native/core/nd_event.h). */
+  drainNdEvents(): Uint8Array;
   readonly violationNames: readonly string[];
   readonly counterNames: readonly string[];
   readonly dropReasonNames: readonly string[];

@@ -120,4 +120,162 @@ export function macProblemAt(bytes: Uint8Array, at: number): string | null {
   return null;
 }
 
+// IPv6 (RFC 4291 section 2.2): eight groups of 1-4 hex digits separated by ':', one '::'
+// standing for one or more groups of zeros, and the last 32 bits possibly written as an IPv4
+// address (`::ffff:10.0.0.1`). A zone (`fe80::1%eth0`) names an interface of the host that
+// reads it, not an address, and is refused. test/address.test.ts checks the parser against
+// net.isIPv6 and the formatter against the WHATWG URL serialiser.
+
+/** The longest IPv6 text: `ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255`. */
+const IPV6_MAX_TEXT = 45;
+const groups = new Uint16Array(8);
+
+/** The 16 bytes (network order) of the IPv6 address `text`, or null if it is not one. */
+export function parseIPv6(text: string): Uint8Array | null {
+  const out = new Uint8Array(16);
+  return parseIPv6Into(text, out, 0) ? out : null;
+}
+
+/** parseIPv6 into out[at, at + 16); false (out unspecified there) if `text` is not an IPv6 address. */
+export function parseIPv6Into(text: string, out: Uint8Array, at: number): boolean {
+  const n = text.length;
+  if (n < 2 || n > IPV6_MAX_TEXT) return false;
+  let count = 0; // groups read
+  let gap = -1; // where '::' stands among them
+  let i = 0;
+  if (text.charCodeAt(0) === 0x3a) {
+    if (text.charCodeAt(1) !== 0x3a) return false;
+    gap = 0;
+    i = 2;
+  }
+  while (i < n) {
+    const start = i;
+    let value = 0;
+    let digit: number;
+    while (i < n && (digit = hexValue(text.charCodeAt(i))) >= 0) {
+      value = value * 16 + digit;
+      i++;
+    }
+    if (i < n && text.charCodeAt(i) === DOT) {
+      // The last 32 bits as an IPv4 address: it ends the text and takes two groups.
+      if (count > 6) return false;
+      const v4 = parseIPv4In(text, start, n);
+      if (v4 === null) return false;
+      groups[count++] = v4 >>> 16;
+      groups[count++] = v4 & 0xffff;
+      break;
+    }
+    if (i === start || i - start > 4 || count === 8) return false;
+    groups[count++] = value;
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 0x3a) return false;
+    i++;
+    if (i < n && text.charCodeAt(i) === 0x3a) {
+      if (gap >= 0) return false;
+      gap = count;
+      i++;
+    } else if (i === n) return false; // a single ':' at the end
+  }
+  // Without '::' the groups are all there; with it, it stands for at least one.
+  if (gap < 0 ? count !== 8 : count > 7) return false;
+  const tail = gap < 0 ? count : count - gap;
+  const head = count - tail;
+  out.fill(0, at, at + 16);
+  for (let g = 0; g < head; g++) {
+    out[at + 2 * g] = groups[g]! >>> 8;
+    out[at + 2 * g + 1] = groups[g]! & 0xff;
+  }
+  for (let g = 0; g < tail; g++) {
+    const to = 8 - tail + g;
+    out[at + 2 * to] = groups[head + g]! >>> 8;
+    out[at + 2 * to + 1] = groups[head + g]! & 0xff;
+  }
+  return true;
+}
+
+/**
+ * bytes[at, at + 16) in RFC 5952's canonical text: lowercase, no leading zeros, the longest
+ * run of two or more zero groups (the first of equal ones) as '::', and an IPv4-mapped address
+ * (::ffff:0:0/96) in mixed notation, `::ffff:10.0.0.1` (section 5).
+ */
+export function formatIPv6(bytes: ArrayLike<number>, at = 0): string {
+  const group = (g: number): number => (bytes[at + 2 * g]! << 8) | bytes[at + 2 * g + 1]!;
+  let mapped = group(5) === 0xffff;
+  for (let g = 0; g < 5 && mapped; g++) mapped = group(g) === 0;
+  if (mapped) return `::ffff:${bytes[at + 12]}.${bytes[at + 13]}.${bytes[at + 14]}.${bytes[at + 15]}`;
+  let bestStart = -1;
+  let bestLength = 1; // a single zero group is not compressed
+  for (let g = 0; g < 8; ) {
+    if (group(g) !== 0) {
+      g++;
+      continue;
+    }
+    const start = g;
+    while (g < 8 && group(g) === 0) g++;
+    if (g - start > bestLength) {
+      bestStart = start;
+      bestLength = g - start;
+    }
+  }
+  let text = '';
+  for (let g = 0; g < 8; g++) {
+    if (g === bestStart) {
+      text += '::';
+      g += bestLength - 1;
+      continue;
+    }
+    if (text !== '' && !text.endsWith(':')) text += ':';
+    text += group(g).toString(16);
+  }
+  return text;
+}
+
+/** An address of either family as text: an IPv4 number dotted, IPv6 bytes in RFC 5952 form. */
+export function formatIp(ip: number | ArrayLike<number>): string {
+  return typeof ip === 'number' ? formatIPv4(ip) : formatIPv6(ip);
+}
+
+/** Why the IPv6 address at bytes[at, at + 16) cannot be bound, or null if it can. */
+export function ipv6Problem(bytes: Uint8Array, at = 0): string | null {
+  if (bytes[at] === 0xff) return 'a multicast address (ff00::/8) cannot be bound';
+  let any = 0;
+  for (let i = 0; i < 16; i++) any |= bytes[at + i]!;
+  return any === 0 ? 'the unspecified address :: cannot be bound' : null;
+}
+
+/** An IPv6 prefix: the network's 16 bytes and the prefix length, 0 to 128. */
+export interface Prefix6 {
+  network: Uint8Array;
+  length: number;
+}
+
+/**
+ * `ADDRESS/LENGTH` with an IPv6 address and a length of 0 to 128 (no leading zeros), or null.
+ * Host bits are not checked here: see hostBitsSet6.
+ */
+export function parseIPv6Prefix(text: string): Prefix6 | null {
+  const slash = text.lastIndexOf('/');
+  if (slash < 0) return null;
+  const bits = text.slice(slash + 1);
+  if (!/^(12[0-8]|1[01]\d|[1-9]?\d)$/.test(bits)) return null;
+  const network = parseIPv6(text.slice(0, slash));
+  return network === null ? null : { network, length: Number(bits) };
+}
+
+/** Whether `network` has bits set past its first `length`. */
+export function hostBitsSet6(network: Uint8Array, length: number): boolean {
+  for (let bit = length; bit < 128; bit++) if ((network[bit >>> 3]! >>> (7 - (bit & 7))) & 1) return true;
+  return false;
+}
+
+/** Whether the IPv6 address at bytes[at, at + 16) is inside `prefix`. */
+export function inPrefix6(bytes: Uint8Array, at: number, prefix: Prefix6): boolean {
+  const whole = prefix.length >>> 3;
+  for (let i = 0; i < whole; i++) if (bytes[at + i] !== prefix.network[i]) return false;
+  const rest = prefix.length & 7;
+  if (rest === 0) return true;
+  const mask = (0xff << (8 - rest)) & 0xff;
+  return (bytes[at + whole]! & mask) === prefix.network[whole];
+}
+
 export const MAX_VLAN = 4094;

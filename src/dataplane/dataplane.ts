@@ -11,16 +11,20 @@ import {
   type ViolationReason,
 } from './counter_names';
 import { decodeArpEvents, type ArpEvent } from './arp_events';
-import { MAX_VLAN, macProblem, macProblemAt } from './address';
+import { decodeNdEvents, type NdEvent } from './nd_events';
+import { MAX_VLAN, ipv6Problem, macProblem, macProblemAt } from './address';
 import {
   addSummaries,
+  DEFAULT_IPV6_CAPACITY,
   emptySummary,
   packColumnUpserts,
   packUpdates,
   packUpserts,
   type Binding,
+  type Binding6,
   type BindingColumns,
   type BindingKey,
+  type BindingKey6,
   type BindingSource,
   type Update,
   type UpdateSummary,
@@ -38,7 +42,10 @@ export interface DataplaneOptions {
   txDescriptors?: number;
   /** 0 or absent: sized from ports, workers and descriptors. */
   mbufs?: number;
+  /** Bindings of both families together. */
   tableCapacity: number;
+  /** IPv6 bindings at most (the NdTable's size), at most tableCapacity; default 65,536 or tableCapacity if smaller. */
+  ipv6Capacity?: number;
   updateRingSize?: number;
   unknown: 'flood' | 'drop';
   /** Serve dpdk-dumpcap through the pdump library (default true). */
@@ -92,8 +99,11 @@ export interface Snapshot {
   totals: CounterValues;
   drops: DropValues;
   violations: ViolationValues;
-  /** ringFullWaits: times a write found the update ring full and waited for room. */
-  table: { bindings: number; capacity: number; ringDepth: number; ringFullWaits: number };
+  /**
+   * bindings and capacity count both families; ipv6Bindings and ipv6Capacity the IPv6 ones.
+   * ringFullWaits: times a write found the update ring full and waited for room.
+   */
+  table: { bindings: number; capacity: number; ipv6Bindings: number; ipv6Capacity: number; ringDepth: number; ringFullWaits: number };
   fdb: AddonFdbInfo;
   workersRunning: boolean;
   /** The mbuf pool: how many mbufs are out of it now, of how many. */
@@ -133,7 +143,7 @@ export class Dataplane {
    */
   static async start(
     options: DataplaneOptions,
-    bindings: readonly (Binding & { source?: BindingSource })[] = [],
+    bindings: readonly ((Binding | Binding6) & { source?: BindingSource })[] = [],
     staticFdb: readonly { vlan: number; mac: Uint8Array; port: number }[] = [],
   ): Promise<Dataplane> {
     if (started) {
@@ -150,6 +160,7 @@ export class Dataplane {
       txDescriptors: options.txDescriptors ?? 1024,
       mbufs: options.mbufs ?? 0,
       tableCapacity: options.tableCapacity,
+      tableIpv6Capacity: options.ipv6Capacity ?? Math.min(DEFAULT_IPV6_CAPACITY, options.tableCapacity),
       updateRingSize: options.updateRingSize ?? 65536,
       dropUnbound: options.unknown === 'drop',
       pdump: options.pdump ?? true,
@@ -169,11 +180,18 @@ export class Dataplane {
       }
       // The config's bindings are the static ones (nothing learned or written by the API outranks
       // them); stored ones say their source.
-      const loaded = await dataplane.apply(bindings.map((b) => ({ op: 'upsert' as const, ...b, source: b.source ?? ('static' as const) })));
+      const loaded = await dataplane.apply(
+        bindings.map((b): Update => {
+          const source = b.source ?? 'static';
+          return typeof b.ip === 'number' ? { ...(b as Binding), op: 'upsert', source } : { ...(b as Binding6), op: 'upsert6', source };
+        }),
+      );
       if (loaded.tableFull > 0) {
+        const six = bindings.filter((b) => typeof b.ip !== 'number').length;
         throw new DataplaneError(
           `${loaded.tableFull} of ${bindings.length} bindings did not fit in a table of ` +
-            `capacity ${options.tableCapacity}: raise table.capacity`,
+            `capacity ${options.tableCapacity}: raise table.capacity` +
+            (six > 0 ? ` (or table.ipv6_capacity, ${config.tableIpv6Capacity}, for the ${six} IPv6 ones)` : ''),
           'TABLE_FULL',
         );
       }
@@ -186,7 +204,7 @@ export class Dataplane {
   }
 
   /** Adds or replaces bindings (source 'api'); resolves when every one is visible to the workers. */
-  upsert(bindings: readonly Binding[]): Promise<UpdateSummary> {
+  upsert(bindings: readonly (Binding | Binding6)[]): Promise<UpdateSummary> {
     if (this.stopped) return Promise.reject(new DataplaneError('the dataplane is stopped', 'STOPPED'));
     try {
       for (const b of bindings) validateBinding(b);
@@ -211,8 +229,8 @@ export class Dataplane {
   }
 
   /** Removes bindings; resolves when no worker can answer from them any more. */
-  remove(keys: readonly BindingKey[]): Promise<UpdateSummary> {
-    return this.apply(keys.map((k) => ({ op: 'remove' as const, ip: k.ip, vlan: k.vlan })));
+  remove(keys: readonly (BindingKey | BindingKey6)[]): Promise<UpdateSummary> {
+    return this.apply(keys.map((k): Update => (typeof k.ip === 'number' ? { op: 'remove', ip: k.ip, vlan: k.vlan } : { op: 'remove6', ip: k.ip, vlan: k.vlan })));
   }
 
   /** Applies updates in order; resolves when all of them are visible to the workers. */
@@ -352,6 +370,11 @@ export class Dataplane {
     return this.stopped ? [] : decodeArpEvents(this.addon.drainArpEvents());
   }
 
+  /** The workers' ND reports (senders, violations, probe replies) since the last drain. */
+  drainNdEvents(): NdEvent[] {
+    return this.stopped ? [] : decodeNdEvents(this.addon.drainNdEvents());
+  }
+
   /** FDB changes the writer made since the last call (learned, moved, aged, ...). */
   drainFdbEvents(): FdbEvent[] {
     return this.stopped ? [] : decodeFdbEvents(this.addon.drainFdbEvents());
@@ -402,14 +425,16 @@ function validateOptions(o: DataplaneOptions): void {
   positive(o.txDescriptors, 'txDescriptors', 65535);
   positive(o.mbufs, 'mbufs', 2 ** 32 - 1);
   positive(o.tableCapacity, 'tableCapacity', 2 ** 31 - 1);
+  positive(o.ipv6Capacity, 'ipv6Capacity', o.tableCapacity);
   positive(o.updateRingSize, 'updateRingSize', 2 ** 28);
   if (o.tableCapacity < 1) throw new DataplaneError('tableCapacity must be at least 1', 'INVALID');
 }
 
 /** An upsert's checks, without an update object per binding (a bulk load runs them a million times). */
-function validateBinding(b: Binding): void {
+function validateBinding(b: Binding | Binding6): void {
   checkVlan(b.vlan);
-  checkIp(b.ip);
+  if (typeof b.ip === 'number') checkIp(b.ip);
+  else checkIp6(b.ip);
   checkOwnerMac(b.mac);
 }
 
@@ -422,8 +447,9 @@ function validateUpdate(u: Update): void {
     }
     return;
   }
-  checkIp(u.ip);
-  if (u.op === 'upsert') checkOwnerMac(u.mac);
+  if (u.op === 'upsert6' || u.op === 'remove6') checkIp6(u.ip);
+  else checkIp(u.ip);
+  if (u.op === 'upsert' || u.op === 'upsert6') checkOwnerMac(u.mac);
 }
 
 function checkVlan(vlan: number): void {
@@ -434,6 +460,11 @@ function checkVlan(vlan: number): void {
 
 function checkIp(ip: number): void {
   if (!Number.isInteger(ip) || ip < 0 || ip > 0xffffffff) throw new DataplaneError(`not an IPv4 address: ${ip}`, 'INVALID');
+}
+
+function checkIp6(ip: Uint8Array): void {
+  const problem = ip instanceof Uint8Array && ip.length === 16 ? ipv6Problem(ip) : 'an IPv6 address has 16 bytes';
+  if (problem) throw new DataplaneError(problem, 'INVALID');
 }
 
 function checkOwnerMac(mac: Uint8Array): void {

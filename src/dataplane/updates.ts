@@ -1,6 +1,8 @@
 // Table updates and their packed form, the 16-byte records the addon hands to the writer
-// (layout documented in native/core/update_record.h).
-import { formatIPv4 } from './address';
+// (layout documented in native/core/update_record.h). An IPv6 update takes two records: the
+// first as an IPv4 one with the flags where the address was, the second the 16 address bytes
+// (docs/design/ipv6-nd.md, "Contracts").
+import { formatIPv4, formatIPv6 } from './address';
 
 export interface Binding {
   /** IPv4 as an unsigned 32-bit number, host order. */
@@ -15,6 +17,22 @@ export interface BindingKey {
   vlan: number;
 }
 
+/** An IPv6 binding: the NdTable's. */
+export interface Binding6 {
+  /** The 16 address bytes, network order. */
+  ip: Uint8Array;
+  mac: Uint8Array;
+  /** 0 = untagged. */
+  vlan: number;
+  /** Sets R (router) in the Neighbor Advertisements that answer for it. */
+  router?: boolean;
+}
+
+export interface BindingKey6 {
+  ip: Uint8Array;
+  vlan: number;
+}
+
 /**
  * Where a binding came from; the higher wins a conflict. Kept in the dataplane's data word.
  * `remote`: learned on another host of the fabric; between it and a local learned binding the
@@ -26,6 +44,8 @@ export type BindingSource = keyof typeof SOURCE_RANK;
 export type Update =
   | ({ op: 'upsert'; source?: BindingSource } & Binding)
   | ({ op: 'remove' } & BindingKey)
+  | ({ op: 'upsert6'; source?: BindingSource } & Binding6)
+  | ({ op: 'remove6' } & BindingKey6)
   /** A static FDB entry: (vlan, mac) -> port index, never aged. */
   | { op: 'fdb_add'; vlan: number; mac: Uint8Array; port: number }
   | { op: 'fdb_remove'; vlan: number; mac: Uint8Array };
@@ -41,21 +61,41 @@ export interface UpdateSummary {
   tableFull: number;
 }
 
+/** IPv6 bindings at most when not told otherwise: table.ipv6_capacity's default (or table.capacity when smaller). */
+export const DEFAULT_IPV6_CAPACITY = 65536;
+
 export const PACKED_UPDATE_SIZE = 16;
-const OP_CODES = { upsert: 1, remove: 2, fdb_add: 3, fdb_remove: 4 } as const;
+const OP_CODES = { upsert: 1, remove: 2, fdb_add: 3, fdb_remove: 4, upsert6: 5, remove6: 6 } as const;
+/** Flags of an IPv6 update (record 1, byte 4). */
+const FLAG_ROUTER = 0x01;
+
+/** Records `update` takes in the packed form: two for an IPv6 one. */
+export const recordsOf = (update: Update): number => (update.op === 'upsert6' || update.op === 'remove6' ? 2 : 1);
 
 /**
  * Packs `updates[from, to)`. Plain byte stores, no object per update (not even a subarray for
  * the MAC): this runs a million times for a bulk import.
  */
 export function packUpdates(updates: readonly Update[], from = 0, to = updates.length): Uint8Array {
-  const packed = new Uint8Array((to - from) * PACKED_UPDATE_SIZE);
-  for (let i = from; i < to; i++) {
+  let records = to - from;
+  for (let i = from; i < to; i++) if (recordsOf(updates[i]!) === 2) records++;
+  const packed = new Uint8Array(records * PACKED_UPDATE_SIZE);
+  let at = 0;
+  for (let i = from; i < to; i++, at += PACKED_UPDATE_SIZE) {
     const u = updates[i]!;
-    const at = (i - from) * PACKED_UPDATE_SIZE;
     packed[at] = OP_CODES[u.op];
     packed[at + 2] = u.vlan & 0xff;
     packed[at + 3] = u.vlan >>> 8;
+    if (u.op === 'upsert6' || u.op === 'remove6') {
+      if (u.op === 'upsert6') {
+        packed[at + 1] = SOURCE_RANK[u.source ?? 'api'];
+        packed[at + 4] = u.router ? FLAG_ROUTER : 0;
+        putMac(packed, at, u.mac);
+      }
+      at += PACKED_UPDATE_SIZE;
+      packed.set(u.ip.subarray(0, 16), at);
+      continue;
+    }
     if (u.op === 'upsert' || u.op === 'remove') {
       if (u.op === 'upsert') packed[at + 1] = SOURCE_RANK[u.source ?? 'api'];
       putIp(packed, at, u.ip);
@@ -69,18 +109,27 @@ export function packUpdates(updates: readonly Update[], from = 0, to = updates.l
 }
 
 /** Packs `bindings[from, to)` as upserts from `source`, without an update object each. */
-export function packUpserts(bindings: readonly Binding[], source: BindingSource, from = 0, to = bindings.length): Uint8Array {
-  const packed = new Uint8Array((to - from) * PACKED_UPDATE_SIZE);
+export function packUpserts(bindings: readonly (Binding | Binding6)[], source: BindingSource, from = 0, to = bindings.length): Uint8Array {
+  let records = to - from;
+  for (let i = from; i < to; i++) if (typeof bindings[i]!.ip !== 'number') records++;
+  const packed = new Uint8Array(records * PACKED_UPDATE_SIZE);
   const rank = SOURCE_RANK[source];
-  for (let i = from; i < to; i++) {
+  let at = 0;
+  for (let i = from; i < to; i++, at += PACKED_UPDATE_SIZE) {
     const b = bindings[i]!;
-    const at = (i - from) * PACKED_UPDATE_SIZE;
-    packed[at] = OP_CODES.upsert;
     packed[at + 1] = rank;
     packed[at + 2] = b.vlan & 0xff;
     packed[at + 3] = b.vlan >>> 8;
-    putIp(packed, at, b.ip);
     putMac(packed, at, b.mac);
+    if (typeof b.ip === 'number') {
+      packed[at] = OP_CODES.upsert;
+      putIp(packed, at, b.ip);
+    } else {
+      packed[at] = OP_CODES.upsert6;
+      packed[at + 4] = (b as Binding6).router ? FLAG_ROUTER : 0;
+      at += PACKED_UPDATE_SIZE;
+      packed.set(b.ip.subarray(0, 16), at);
+    }
   }
   return packed;
 }
@@ -142,6 +191,7 @@ export function addSummaries(a: UpdateSummary, b: UpdateSummary): UpdateSummary 
   };
 }
 
-export function describeKey(key: BindingKey): string {
-  return key.vlan ? `${formatIPv4(key.ip)} vlan ${key.vlan}` : formatIPv4(key.ip);
+export function describeKey(key: BindingKey | BindingKey6): string {
+  const ip = typeof key.ip === 'number' ? formatIPv4(key.ip) : formatIPv6(key.ip);
+  return key.vlan ? `${ip} vlan ${key.vlan}` : ip;
 }

@@ -3,10 +3,19 @@
 //
 // Slots are dense: a removal moves the last slot into the hole, so scans walk [0, size) with no
 // holes to skip. An open-addressing index (linear probing, Fibonacci hashing, load <= 0.5,
-// backward-shift removal so no tombstones pile up) maps (vlan, ip) to a slot. A slot number is
+// backward-shift removal so no tombstones pile up) maps a key to a slot. A slot number is
 // only good until the next removal; callers outside this file see keys, snapshots (`Entry`
 // objects they own) and a cursor that is valid for one step of a scan.
+//
+// One store per address family, sharing everything but the key (EntryColumns):
+//   CompactEntries:  IPv4, the key (vlan, ip) in a Uint16 and a Uint32 column;
+//   CompactEntries6: IPv6, the key (vlan, address) in a Uint16 column and four Uint32 columns,
+//                    the address's 32-bit words most significant first (a0 = bytes 0-3 of the
+//                    address in network order, read big-endian), plus the router flag.
+// Each has its own index; neither knows the other (BindingTable holds one of each).
 import type { BindingSource } from '../dataplane/updates';
+import { inPrefix6, type Prefix6 } from '../dataplane/address';
+import { key6OfWords, putWord, wordAt, wordsOfKey6 } from './binding_key';
 
 /** What the control side knows of a binding beyond its MAC. */
 export interface Entry {
@@ -25,6 +34,8 @@ export interface Entry {
   host?: string;
   /** Mobility sequence: rises each time the binding changes MAC or host. */
   seq?: number;
+  /** IPv6 only: the binding is a router's (R set in the Neighbor Advertisements). Absent = false. */
+  router?: boolean;
 }
 
 const TWO32 = 2 ** 32;
@@ -53,26 +64,29 @@ class Interned {
   }
 }
 
-export class CompactEntries {
-  private slots = 0;
-  private count = 0;
-  private ip = new Uint32Array(0);
-  private vlan = new Uint16Array(0);
-  private macHigh = new Uint16Array(0);
-  private macLow = new Uint32Array(0);
-  private source = new Uint8Array(0);
-  private port = new Uint32Array(0);
-  private host = new Uint32Array(0);
-  private moves = new Uint32Array(0);
+/**
+ * What every binding has, whatever its family: the value columns, the dense slots and the
+ * index's probing and removal, which need only a slot's home position (its key's hash). A
+ * family's store adds its key columns, hashing and lookups.
+ */
+abstract class EntryColumns {
+  protected slots = 0;
+  protected count = 0;
+  protected macHigh = new Uint16Array(0);
+  protected macLow = new Uint32Array(0);
+  protected source = new Uint8Array(0);
+  protected port = new Uint32Array(0);
+  protected host = new Uint32Array(0);
+  protected moves = new Uint32Array(0);
   // Doubles where a value can pass 2^32 or be absent (NaN).
-  private seq = new Float64Array(0);
-  private firstSeen = new Float64Array(0);
-  private lastSeen = new Float64Array(0);
-  private storedSeen = new Float64Array(0);
-  private hits = new Float64Array(0);
+  protected seq = new Float64Array(0);
+  protected firstSeen = new Float64Array(0);
+  protected lastSeen = new Float64Array(0);
+  protected storedSeen = new Float64Array(0);
+  protected hits = new Float64Array(0);
   /** slot + 1 per index position, 0 = empty. */
-  private index = new Int32Array(2 * INITIAL_SLOTS);
-  private indexShift = 32 - Math.log2(2 * INITIAL_SLOTS);
+  protected index = new Int32Array(2 * INITIAL_SLOTS);
+  protected indexShift = 32 - Math.log2(2 * INITIAL_SLOTS);
   private readonly ports = new Interned();
   private readonly hosts = new Interned();
 
@@ -80,30 +94,15 @@ export class CompactEntries {
     return this.count;
   }
 
-  /** The slot of (vlan, ip), or -1. */
-  slotOf(vlan: number, ip: number): number {
-    const mask = this.index.length - 1;
-    for (let at = this.home(vlan, ip); ; at = (at + 1) & mask) {
-      const slot = this.index[at]! - 1;
-      if (slot < 0) return -1;
-      if (this.ip[slot] === ip && this.vlan[slot] === vlan) return slot;
-    }
-  }
+  /** The index position of the slot's key, hashed: the start of its probe run. */
+  protected abstract homeOfSlot(slot: number): number;
+  /** Copies the key of slot `from` to slot `to`. */
+  protected abstract copyKey(from: number, to: number): void;
+  /** Grows the key columns to `slots`. */
+  protected abstract growKeys(slots: number): void;
 
-  has(vlan: number, ip: number): boolean {
-    return this.slotOf(vlan, ip) >= 0;
-  }
-
-  /** A snapshot the caller owns (changes to it do not reach the table). */
-  get(vlan: number, ip: number): Entry | undefined {
-    const slot = this.slotOf(vlan, ip);
-    return slot < 0 ? undefined : this.read(slot);
-  }
-
-  /** Stores `entry` for (vlan, ip), adding the binding if it is new. Returns the slot. */
-  set(vlan: number, ip: number, entry: Entry): number {
-    let slot = this.slotOf(vlan, ip);
-    if (slot < 0) slot = this.add(vlan, ip);
+  /** Stores `entry`'s values in `slot`. */
+  protected writeValues(slot: number, entry: Entry): void {
     this.macHigh[slot] = Math.floor(entry.mac / TWO32);
     this.macLow[slot] = entry.mac % TWO32;
     this.source[slot] = SOURCE_CODE[entry.source];
@@ -115,60 +114,9 @@ export class CompactEntries {
     this.storedSeen[slot] = entry.storedSeen ?? NaN;
     this.moves[slot] = entry.moves;
     this.hits[slot] = entry.hits;
-    return slot;
   }
 
-  /**
-   * Records a local write of (vlan, ip) -> `mac` from `source`, with no port and no fabric
-   * origin, as BindingTable.write() records one: a new binding starts at seq 1; a new MAC, or
-   * taking over another host's binding, raises seq; a new MAC forgets the stored last-seen.
-   */
-  putLocal(vlan: number, ip: number, mac: number, source: BindingSource, now: number): void {
-    let slot = this.slotOf(vlan, ip);
-    if (slot < 0) {
-      slot = this.add(vlan, ip);
-      this.port[slot] = 0;
-      this.seq[slot] = 1;
-      this.firstSeen[slot] = now;
-      this.storedSeen[slot] = NaN;
-      this.moves[slot] = 0;
-      this.hits[slot] = 0;
-    } else {
-      const seq = Number.isNaN(this.seq[slot]!) ? 0 : this.seq[slot]!;
-      const newMac = this.macAt(slot) !== mac;
-      this.seq[slot] = newMac || this.host[slot] !== 0 ? seq + 1 : seq;
-      if (newMac) this.storedSeen[slot] = NaN;
-    }
-    this.macHigh[slot] = Math.floor(mac / TWO32);
-    this.macLow[slot] = mac % TWO32;
-    this.source[slot] = SOURCE_CODE[source];
-    this.host[slot] = 0;
-    this.lastSeen[slot] = now;
-  }
-
-  /** Removes (vlan, ip); false if it was not there. */
-  delete(vlan: number, ip: number): boolean {
-    const slot = this.slotOf(vlan, ip);
-    if (slot < 0) return false;
-    this.unindex(vlan, ip);
-    const last = --this.count;
-    if (slot !== last) {
-      this.copySlot(last, slot);
-      this.index[this.positionOf(this.vlan[slot]!, this.ip[slot]!)] = slot + 1;
-    }
-    return true;
-  }
-
-  // Per-slot reads and in-place changes, for BindingTable and the scan cursor.
-  keyAt(slot: number): number {
-    return this.vlan[slot]! * TWO32 + this.ip[slot]!;
-  }
-  vlanAt(slot: number): number {
-    return this.vlan[slot]!;
-  }
-  ipAt(slot: number): number {
-    return this.ip[slot]!;
-  }
+  // Per-slot reads and in-place changes, for BindingTable and the scan cursors.
   macAt(slot: number): number {
     return this.macHigh[slot]! * TWO32 + this.macLow[slot]!;
   }
@@ -229,12 +177,8 @@ export class CompactEntries {
     return entry;
   }
 
-  /**
-   * Every binding (or those from `only`), in slot order, through one cursor that moves on at each step: read what you
-   * need before the next step, and change the table only after the scan.
-   */
-  *scan(only?: BindingSource): Generator<EntryCursor> {
-    const cursor = new EntryCursor(this);
+  /** Every slot (or those from `only`), with `cursor` moved to it at each step. */
+  protected *scanWith<C extends { slot: number }>(cursor: C, only?: BindingSource): Generator<C> {
     const code = only === undefined ? -1 : SOURCE_CODE[only];
     for (let slot = 0; slot < this.count; slot++) {
       if (code >= 0 && this.source[slot] !== code) continue;
@@ -249,56 +193,48 @@ export class CompactEntries {
     while (2 * bindings > this.index.length) this.growIndex();
   }
 
-  /** Every key, unordered, for sorting. */
-  keys(): Float64Array {
-    const keys = new Float64Array(this.count);
-    for (let slot = 0; slot < this.count; slot++) keys[slot] = this.vlan[slot]! * TWO32 + this.ip[slot]!;
-    return keys;
-  }
-
-  /** Fibonacci hashing: the top bits of the product spread consecutive addresses evenly. */
-  private home(vlan: number, ip: number): number {
-    return Math.imul(ip ^ Math.imul(vlan, 0x85ebca6b), 0x9e3779b1) >>> this.indexShift;
-  }
-
-  /** The index position that holds (vlan, ip), which must be there. */
-  private positionOf(vlan: number, ip: number): number {
-    const mask = this.index.length - 1;
-    let at = this.home(vlan, ip);
-    for (;;) {
-      const slot = this.index[at]! - 1;
-      if (this.ip[slot] === ip && this.vlan[slot] === vlan) return at;
-      at = (at + 1) & mask;
-    }
-  }
-
-  private add(vlan: number, ip: number): number {
+  /** A new slot at the end, its key to be written and then placed. */
+  protected newSlot(): number {
     if (this.count === this.slots) this.growSlots();
     if (2 * (this.count + 1) > this.index.length) this.growIndex();
-    const slot = this.count++;
-    this.ip[slot] = ip;
-    this.vlan[slot] = vlan;
-    this.place(slot);
-    return slot;
+    return this.count++;
   }
 
-  private place(slot: number): void {
+  protected place(slot: number): void {
     const mask = this.index.length - 1;
-    let at = this.home(this.vlan[slot]!, this.ip[slot]!);
+    let at = this.homeOfSlot(slot);
     while (this.index[at] !== 0) at = (at + 1) & mask;
     this.index[at] = slot + 1;
   }
 
-  /** Backward-shift removal: later members of the probe run move up so no lookup stops early. */
-  private unindex(vlan: number, ip: number): void {
+  /** The index position that holds `slot`. */
+  private positionOfSlot(slot: number): number {
     const mask = this.index.length - 1;
-    let hole = this.positionOf(vlan, ip);
+    let at = this.homeOfSlot(slot);
+    while (this.index[at] !== slot + 1) at = (at + 1) & mask;
+    return at;
+  }
+
+  /** Removes the binding in `slot`: out of the index, and the last slot moved into its place. */
+  protected removeSlot(slot: number): void {
+    this.unindex(this.positionOfSlot(slot));
+    const last = --this.count;
+    if (slot !== last) {
+      const at = this.positionOfSlot(last);
+      this.copySlot(last, slot);
+      this.index[at] = slot + 1;
+    }
+  }
+
+  /** Backward-shift removal: later members of the probe run move up so no lookup stops early. */
+  private unindex(hole: number): void {
+    const mask = this.index.length - 1;
     let at = hole;
     for (;;) {
       at = (at + 1) & mask;
       const slot = this.index[at]! - 1;
       if (slot < 0) break;
-      const home = this.home(this.vlan[slot]!, this.ip[slot]!);
+      const home = this.homeOfSlot(slot);
       // The entry at `at` may fill the hole if its home is not in (hole, at], cyclically.
       if (((at - home) & mask) >= ((at - hole) & mask)) {
         this.index[hole] = slot + 1;
@@ -309,8 +245,7 @@ export class CompactEntries {
   }
 
   private copySlot(from: number, to: number): void {
-    this.ip[to] = this.ip[from]!;
-    this.vlan[to] = this.vlan[from]!;
+    this.copyKey(from, to);
     this.macHigh[to] = this.macHigh[from]!;
     this.macLow[to] = this.macLow[from]!;
     this.source[to] = this.source[from]!;
@@ -326,24 +261,18 @@ export class CompactEntries {
 
   private growSlots(): void {
     const slots = Math.max(INITIAL_SLOTS, this.slots * 2);
-    const grow = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(old: T, make: (n: number) => T): T => {
-      const next = make(slots);
-      next.set(old as never);
-      return next;
-    };
-    this.ip = grow(this.ip, (n) => new Uint32Array(n));
-    this.vlan = grow(this.vlan, (n) => new Uint16Array(n));
-    this.macHigh = grow(this.macHigh, (n) => new Uint16Array(n));
-    this.macLow = grow(this.macLow, (n) => new Uint32Array(n));
-    this.source = grow(this.source, (n) => new Uint8Array(n));
-    this.port = grow(this.port, (n) => new Uint32Array(n));
-    this.host = grow(this.host, (n) => new Uint32Array(n));
-    this.moves = grow(this.moves, (n) => new Uint32Array(n));
-    this.seq = grow(this.seq, (n) => new Float64Array(n));
-    this.firstSeen = grow(this.firstSeen, (n) => new Float64Array(n));
-    this.lastSeen = grow(this.lastSeen, (n) => new Float64Array(n));
-    this.storedSeen = grow(this.storedSeen, (n) => new Float64Array(n));
-    this.hits = grow(this.hits, (n) => new Float64Array(n));
+    this.growKeys(slots);
+    this.macHigh = grown(this.macHigh, slots);
+    this.macLow = grown(this.macLow, slots);
+    this.source = grown(this.source, slots);
+    this.port = grown(this.port, slots);
+    this.host = grown(this.host, slots);
+    this.moves = grown(this.moves, slots);
+    this.seq = grown(this.seq, slots);
+    this.firstSeen = grown(this.firstSeen, slots);
+    this.lastSeen = grown(this.lastSeen, slots);
+    this.storedSeen = grown(this.storedSeen, slots);
+    this.hits = grown(this.hits, slots);
     this.slots = slots;
   }
 
@@ -351,6 +280,135 @@ export class CompactEntries {
     this.index = new Int32Array(this.index.length * 2);
     this.indexShift--;
     for (let slot = 0; slot < this.count; slot++) this.place(slot);
+  }
+}
+
+/** A copy of `old` in a column of `slots` rows. */
+function grown<T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(old: T, slots: number): T {
+  const next = new (old.constructor as new (n: number) => T)(slots);
+  next.set(old as never);
+  return next;
+}
+
+/** The IPv4 bindings, keyed by (vlan, ip). */
+export class CompactEntries extends EntryColumns {
+  private ip = new Uint32Array(0);
+  private vlan = new Uint16Array(0);
+
+  /** The slot of (vlan, ip), or -1. */
+  slotOf(vlan: number, ip: number): number {
+    const mask = this.index.length - 1;
+    for (let at = this.home(vlan, ip); ; at = (at + 1) & mask) {
+      const slot = this.index[at]! - 1;
+      if (slot < 0) return -1;
+      if (this.ip[slot] === ip && this.vlan[slot] === vlan) return slot;
+    }
+  }
+
+  has(vlan: number, ip: number): boolean {
+    return this.slotOf(vlan, ip) >= 0;
+  }
+
+  /** A snapshot the caller owns (changes to it do not reach the table). */
+  get(vlan: number, ip: number): Entry | undefined {
+    const slot = this.slotOf(vlan, ip);
+    return slot < 0 ? undefined : this.read(slot);
+  }
+
+  /** Stores `entry` for (vlan, ip), adding the binding if it is new. Returns the slot. */
+  set(vlan: number, ip: number, entry: Entry): number {
+    let slot = this.slotOf(vlan, ip);
+    if (slot < 0) slot = this.add(vlan, ip);
+    this.writeValues(slot, entry);
+    return slot;
+  }
+
+  /**
+   * Records a local write of (vlan, ip) -> `mac` from `source`, with no port and no fabric
+   * origin, as BindingTable.write() records one: a new binding starts at seq 1; a new MAC, or
+   * taking over another host's binding, raises seq; a new MAC forgets the stored last-seen.
+   */
+  putLocal(vlan: number, ip: number, mac: number, source: BindingSource, now: number): void {
+    let slot = this.slotOf(vlan, ip);
+    if (slot < 0) {
+      slot = this.add(vlan, ip);
+      this.port[slot] = 0;
+      this.seq[slot] = 1;
+      this.firstSeen[slot] = now;
+      this.storedSeen[slot] = NaN;
+      this.moves[slot] = 0;
+      this.hits[slot] = 0;
+    } else {
+      const seq = Number.isNaN(this.seq[slot]!) ? 0 : this.seq[slot]!;
+      const newMac = this.macAt(slot) !== mac;
+      this.seq[slot] = newMac || this.host[slot] !== 0 ? seq + 1 : seq;
+      if (newMac) this.storedSeen[slot] = NaN;
+    }
+    this.macHigh[slot] = Math.floor(mac / TWO32);
+    this.macLow[slot] = mac % TWO32;
+    this.source[slot] = SOURCE_CODE[source];
+    this.host[slot] = 0;
+    this.lastSeen[slot] = now;
+  }
+
+  /** Removes (vlan, ip); false if it was not there. */
+  delete(vlan: number, ip: number): boolean {
+    const slot = this.slotOf(vlan, ip);
+    if (slot < 0) return false;
+    this.removeSlot(slot);
+    return true;
+  }
+
+  keyAt(slot: number): number {
+    return this.vlan[slot]! * TWO32 + this.ip[slot]!;
+  }
+  vlanAt(slot: number): number {
+    return this.vlan[slot]!;
+  }
+  ipAt(slot: number): number {
+    return this.ip[slot]!;
+  }
+
+  /**
+   * Every binding (or those from `only`), in slot order, through one cursor that moves on at each step: read what you
+   * need before the next step, and change the table only after the scan.
+   */
+  scan(only?: BindingSource): Generator<EntryCursor> {
+    return this.scanWith(new EntryCursor(this), only);
+  }
+
+  /** Every key, unordered, for sorting. */
+  keys(): Float64Array {
+    const keys = new Float64Array(this.count);
+    for (let slot = 0; slot < this.count; slot++) keys[slot] = this.vlan[slot]! * TWO32 + this.ip[slot]!;
+    return keys;
+  }
+
+  /** Fibonacci hashing: the top bits of the product spread consecutive addresses evenly. */
+  private home(vlan: number, ip: number): number {
+    return Math.imul(ip ^ Math.imul(vlan, 0x85ebca6b), 0x9e3779b1) >>> this.indexShift;
+  }
+
+  protected homeOfSlot(slot: number): number {
+    return this.home(this.vlan[slot]!, this.ip[slot]!);
+  }
+
+  private add(vlan: number, ip: number): number {
+    const slot = this.newSlot();
+    this.ip[slot] = ip;
+    this.vlan[slot] = vlan;
+    this.place(slot);
+    return slot;
+  }
+
+  protected copyKey(from: number, to: number): void {
+    this.ip[to] = this.ip[from]!;
+    this.vlan[to] = this.vlan[from]!;
+  }
+
+  protected growKeys(slots: number): void {
+    this.ip = grown(this.ip, slots);
+    this.vlan = grown(this.vlan, slots);
   }
 }
 
@@ -366,6 +424,210 @@ export class EntryCursor {
   }
   get ip(): number {
     return this.entries.ipAt(this.slot);
+  }
+  get mac(): number {
+    return this.entries.macAt(this.slot);
+  }
+  get source(): BindingSource {
+    return this.entries.sourceAt(this.slot);
+  }
+  get port(): string | undefined {
+    return this.entries.portAt(this.slot);
+  }
+  get host(): string | undefined {
+    return this.entries.hostAt(this.slot);
+  }
+  get seq(): number | undefined {
+    return this.entries.seqAt(this.slot);
+  }
+  get lastSeen(): number {
+    return this.entries.lastSeenAt(this.slot);
+  }
+}
+
+/**
+ * The IPv6 bindings, keyed by (vlan, address): the address in four Uint32 columns, its 32-bit
+ * words most significant first. Lookups take the address as its 16 bytes (network order) or as
+ * its key (binding_key.ts).
+ */
+export class CompactEntries6 extends EntryColumns {
+  private a0 = new Uint32Array(0);
+  private a1 = new Uint32Array(0);
+  private a2 = new Uint32Array(0);
+  private a3 = new Uint32Array(0);
+  private vlan = new Uint16Array(0);
+  private router = new Uint8Array(0);
+
+  /** The slot of (vlan, ip[at, at + 16)), or -1. */
+  slotOf(vlan: number, ip: Uint8Array, at = 0): number {
+    return this.slotOfWords(vlan, wordAt(ip, at), wordAt(ip, at + 4), wordAt(ip, at + 8), wordAt(ip, at + 12));
+  }
+
+  /** The slot of an IPv6 key, or -1. */
+  slotOfKey(key: bigint): number {
+    const [w0, w1, w2, w3] = wordsOfKey6(key);
+    return this.slotOfWords(Number(key >> 128n), w0, w1, w2, w3);
+  }
+
+  private slotOfWords(vlan: number, w0: number, w1: number, w2: number, w3: number): number {
+    const mask = this.index.length - 1;
+    for (let at = this.home(vlan, w0, w1, w2, w3); ; at = (at + 1) & mask) {
+      const slot = this.index[at]! - 1;
+      if (slot < 0) return -1;
+      if (this.a3[slot] === w3 && this.a2[slot] === w2 && this.a1[slot] === w1 && this.a0[slot] === w0 && this.vlan[slot] === vlan) return slot;
+    }
+  }
+
+  has(vlan: number, ip: Uint8Array): boolean {
+    return this.slotOf(vlan, ip) >= 0;
+  }
+
+  /** A snapshot the caller owns (changes to it do not reach the table). */
+  get(vlan: number, ip: Uint8Array): Entry | undefined {
+    const slot = this.slotOf(vlan, ip);
+    return slot < 0 ? undefined : this.read(slot);
+  }
+
+  getKey(key: bigint): Entry | undefined {
+    const slot = this.slotOfKey(key);
+    return slot < 0 ? undefined : this.read(slot);
+  }
+
+  /** Stores `entry` (its router flag included) for (vlan, ip), adding the binding if it is new. Returns the slot. */
+  set(vlan: number, ip: Uint8Array, entry: Entry): number {
+    return this.setWords(vlan, wordAt(ip, 0), wordAt(ip, 4), wordAt(ip, 8), wordAt(ip, 12), entry);
+  }
+
+  setKey(key: bigint, entry: Entry): number {
+    const [w0, w1, w2, w3] = wordsOfKey6(key);
+    return this.setWords(Number(key >> 128n), w0, w1, w2, w3, entry);
+  }
+
+  private setWords(vlan: number, w0: number, w1: number, w2: number, w3: number, entry: Entry): number {
+    let slot = this.slotOfWords(vlan, w0, w1, w2, w3);
+    if (slot < 0) {
+      slot = this.newSlot();
+      this.a0[slot] = w0;
+      this.a1[slot] = w1;
+      this.a2[slot] = w2;
+      this.a3[slot] = w3;
+      this.vlan[slot] = vlan;
+      this.place(slot);
+    }
+    this.writeValues(slot, entry);
+    this.router[slot] = entry.router ? 1 : 0;
+    return slot;
+  }
+
+  /** Removes (vlan, ip); false if it was not there. */
+  delete(vlan: number, ip: Uint8Array): boolean {
+    return this.deleteSlot(this.slotOf(vlan, ip));
+  }
+
+  deleteKey(key: bigint): boolean {
+    return this.deleteSlot(this.slotOfKey(key));
+  }
+
+  private deleteSlot(slot: number): boolean {
+    if (slot < 0) return false;
+    this.removeSlot(slot);
+    return true;
+  }
+
+  keyAt(slot: number): bigint {
+    return key6OfWords(this.vlan[slot]!, this.a0[slot]!, this.a1[slot]!, this.a2[slot]!, this.a3[slot]!);
+  }
+  vlanAt(slot: number): number {
+    return this.vlan[slot]!;
+  }
+  /** The address's 16 bytes, in a new array. */
+  ipAt(slot: number): Uint8Array {
+    const out = new Uint8Array(16);
+    this.copyIp(slot, out, 0);
+    return out;
+  }
+  copyIp(slot: number, out: Uint8Array, at: number): void {
+    putWord(out, at, this.a0[slot]!);
+    putWord(out, at + 4, this.a1[slot]!);
+    putWord(out, at + 8, this.a2[slot]!);
+    putWord(out, at + 12, this.a3[slot]!);
+  }
+  routerAt(slot: number): boolean {
+    return this.router[slot] === 1;
+  }
+  inPrefix(slot: number, prefix: Prefix6): boolean {
+    this.copyIp(slot, scratch6, 0);
+    return inPrefix6(scratch6, 0, prefix);
+  }
+
+  override read(slot: number): Entry {
+    const entry = super.read(slot);
+    if (this.router[slot] === 1) entry.router = true;
+    return entry;
+  }
+
+  /** As CompactEntries.scan, for the IPv6 bindings. */
+  scan(only?: BindingSource): Generator<Entry6Cursor> {
+    return this.scanWith(new Entry6Cursor(this), only);
+  }
+
+  /** Every key, unordered, for sorting. */
+  keys(): bigint[] {
+    const keys = new Array<bigint>(this.count);
+    for (let slot = 0; slot < this.count; slot++) keys[slot] = this.keyAt(slot);
+    return keys;
+  }
+
+  /** The words mixed (multiply-xorshift), then Fibonacci hashing, as for IPv4. */
+  private home(vlan: number, w0: number, w1: number, w2: number, w3: number): number {
+    let h = Math.imul(w0 ^ Math.imul(vlan, 0x85ebca6b), 0xcc9e2d51);
+    h = Math.imul(h ^ (h >>> 15) ^ w1, 0x1b873593);
+    h = Math.imul(h ^ (h >>> 13) ^ w2, 0xc2b2ae35);
+    h = Math.imul(h ^ (h >>> 16) ^ w3, 0x27d4eb2f);
+    return Math.imul(h ^ (h >>> 15), 0x9e3779b1) >>> this.indexShift;
+  }
+
+  protected homeOfSlot(slot: number): number {
+    return this.home(this.vlan[slot]!, this.a0[slot]!, this.a1[slot]!, this.a2[slot]!, this.a3[slot]!);
+  }
+
+  protected copyKey(from: number, to: number): void {
+    this.a0[to] = this.a0[from]!;
+    this.a1[to] = this.a1[from]!;
+    this.a2[to] = this.a2[from]!;
+    this.a3[to] = this.a3[from]!;
+    this.vlan[to] = this.vlan[from]!;
+    this.router[to] = this.router[from]!;
+  }
+
+  protected growKeys(slots: number): void {
+    this.a0 = grown(this.a0, slots);
+    this.a1 = grown(this.a1, slots);
+    this.a2 = grown(this.a2, slots);
+    this.a3 = grown(this.a3, slots);
+    this.vlan = grown(this.vlan, slots);
+    this.router = grown(this.router, slots);
+  }
+}
+
+const scratch6 = new Uint8Array(16);
+
+/** One IPv6 binding of a scan; see CompactEntries6.scan. */
+export class Entry6Cursor {
+  slot = 0;
+  constructor(private readonly entries: CompactEntries6) {}
+  get key(): bigint {
+    return this.entries.keyAt(this.slot);
+  }
+  get vlan(): number {
+    return this.entries.vlanAt(this.slot);
+  }
+  /** A new array at each read. */
+  get ip(): Uint8Array {
+    return this.entries.ipAt(this.slot);
+  }
+  get router(): boolean {
+    return this.entries.routerAt(this.slot);
   }
   get mac(): number {
     return this.entries.macAt(this.slot);

@@ -18,6 +18,16 @@ export interface CapturedFrame {
   ip_proto?: number;
   ip_src?: string;
   ip_dst?: string;
+  ip6_src?: string;
+  ip6_dst?: string;
+  ip6_nh?: number;
+  ip6_hlim?: number;
+  /** ICMPv6 right after the fixed header: 135 NS, 136 NA, 134 RA, ... */
+  icmp6_type?: number;
+  /** NS, NA, redirect: the target address (inet_ntop's text, RFC 5952). */
+  nd_target?: string;
+  /** NA: the flags byte, 0x80 R, 0x40 S, 0x20 O. */
+  nd_flags?: number;
 }
 
 /** Frames the VM received while `during` ran (and `settleMs` after, for stragglers). */

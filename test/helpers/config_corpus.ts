@@ -20,7 +20,7 @@ export const SUITE_CONFIGS: Record<string, Record<string, unknown>> = {
   'control_api.test': t({
     ports: [afPacket(0, 'vm')],
     table: { capacity: 1_100_000 },
-    bindings: [{ ip: '10.79.0.7', mac: '02:79:00:00:00:07' }],
+    bindings: [{ ip: '10.79.0.7', mac: '02:79:00:00:00:07' }, { ip: '2001:db8:79:0::7', mac: '02:79:00:00:00:17', router: true }],
     api: { socket: '/tmp/x/api.sock', listen: '127.0.0.1:0', token: 'a-token-of-24-characters' },
   }),
   'dpdk_tools.test': t({ ports: [{ name: 'p0', device: 'net_pcap0,rx_pcap=/tmp/x/rx.pcap,tx_pcap=/tmp/x/tx.pcap' }], table: { capacity: 1024 }, hugepages: 'off', telemetry: false }),
@@ -113,15 +113,15 @@ export function everyKey(dir: string): Record<string, unknown> {
     ports: [
       {
         name: 'up0', device: '0000:3b:00.0', mode: 'trunk', vlans: [10, 20], native_vlan: 10, responder: false, admin: 'down',
-        trusted: true, uplink: true, allowed_subnets: ['10.0.0.0/8'], arp_rate: { pps: 100, burst: 10 },
+        trusted: true, uplink: true, allowed_subnets: ['10.0.0.0/8', '2001:db8::/32'], arp_rate: { pps: 100, burst: 10 },
       },
       { name: 'vm1', device: `net_vhost0,iface=${dir}/vm1.sock`, mode: 'access', vlan: 10, arp_rate: 'off' },
-      { name: 'p2', device: '3b:00.1', trusted: false, arp_rate: 0 },
+      { name: 'p2', device: '3b:00.1', trusted: false, arp_rate: 0, router: true },
     ],
     fdb: { capacity: 1024, aging_seconds: 0, static: [{ mac: '02:00:00:00:00:aa', vlan: 10, port: 'vm1' }] },
     enforce: 'observe',
     learning: {
-      enabled: true, subnets: { 10: ['10.0.10.0/24'], 0: [] }, max_per_port: 16, max_per_vlan: 256,
+      enabled: true, subnets: { 10: ['10.0.10.0/24', '2001:db8:10::/64'], 0: [] }, max_per_port: 16, max_per_vlan: 256,
       aging_seconds: 60, probe_before_seconds: 10, probe_mac: '02-6d-61-72-70-01',
     },
     migration: { garp_count: 1, garp_interval_ms: 50, conflict_probe_ms: 500, freeze_moves: 3, freeze_window_seconds: 30, freeze_seconds: 60 },
@@ -132,8 +132,11 @@ export function everyKey(dir: string): Record<string, unknown> {
     log_level: 'debug',
     workers: [1],
     unknown: 'drop',
-    table: { capacity: 4096, update_ring: 1024 },
-    bindings: [{ ip: '10.0.10.7', mac: '02:00:00:00:00:07', vlan: 10 }, { ip: '10.0.0.7', mac: '02:00:00:00:00:08' }],
+    table: { capacity: 4096, ipv6_capacity: 1024, update_ring: 1024 },
+    bindings: [
+      { ip: '10.0.10.7', mac: '02:00:00:00:00:07', vlan: 10 }, { ip: '10.0.0.7', mac: '02:00:00:00:00:08' },
+      { ip: '2001:db8:10::1', mac: '02:00:00:00:00:09', vlan: 10, router: true },
+    ],
     memory_mb: 256,
     hugepages: true,
     rx_descriptors: 512,

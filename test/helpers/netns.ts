@@ -7,6 +7,18 @@ export function sh(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+export interface NetnsOptions {
+  /**
+   * Leaves IPv6 on in the namespace (Neighbor Discovery tests). For determinism its interface
+   * gets no link-local address (addr_gen_mode 1, so no address of its own but those a test
+   * adds, and no duplicate address detection or router solicitation behind the test's back)
+   * and accepts no router advertisements (accept_ra 0); duplicate address detection stays at
+   * one solicitation for the addresses a test adds without `nodad`. Off by default: the other
+   * tests count frames and want no IPv6 chatter (router solicitations, MLD) on the segment.
+   */
+  ipv6?: boolean;
+}
+
 export class NetnsPeer {
   readonly ns: string;
   /** The veth end in the root namespace, for microarp's net_af_packet port. */
@@ -14,7 +26,10 @@ export class NetnsPeer {
   /** The veth end inside the namespace, owned by the peer's kernel. */
   readonly peerIf: string;
 
-  constructor(readonly peerAddress: string /* e.g. 10.77.0.1/24 */) {
+  constructor(
+    readonly peerAddress: string /* e.g. 10.77.0.1/24 */,
+    readonly options: NetnsOptions = {},
+  ) {
     const tag = `${process.pid.toString(36)}${randomBytes(2).toString('hex')}`;
     this.ns = `marp-${tag}`;
     this.hostIf = `mah${tag}`.slice(0, 15);
@@ -25,9 +40,20 @@ export class NetnsPeer {
     sh('ip', ['netns', 'add', this.ns]);
     sh('ip', ['link', 'add', this.hostIf, 'type', 'veth', 'peer', 'name', this.peerIf]);
     sh('ip', ['link', 'set', this.peerIf, 'netns', this.ns]);
-    // No IPv6 chatter (router solicitations, MLD) on the segment: the tests count frames.
-    for (const ifname of ['all', 'default']) {
-      sh('ip', ['netns', 'exec', this.ns, 'sysctl', '-qw', `net.ipv6.conf.${ifname}.disable_ipv6=1`]);
+    if (this.options.ipv6) {
+      // Set before the link comes up: the link-local address is made when it does.
+      for (const ifname of ['all', 'default', this.peerIf]) {
+        sh('ip', ['netns', 'exec', this.ns, 'sysctl', '-qw', `net.ipv6.conf.${ifname}.accept_ra=0`]);
+      }
+      for (const ifname of ['default', this.peerIf]) {
+        sh('ip', ['netns', 'exec', this.ns, 'sysctl', '-qw', `net.ipv6.conf.${ifname}.addr_gen_mode=1`]);
+        sh('ip', ['netns', 'exec', this.ns, 'sysctl', '-qw', `net.ipv6.conf.${ifname}.dad_transmits=1`]);
+      }
+    } else {
+      // No IPv6 chatter (router solicitations, MLD) on the segment: the tests count frames.
+      for (const ifname of ['all', 'default']) {
+        sh('ip', ['netns', 'exec', this.ns, 'sysctl', '-qw', `net.ipv6.conf.${ifname}.disable_ipv6=1`]);
+      }
     }
     sh('sysctl', ['-qw', `net.ipv6.conf.${this.hostIf}.disable_ipv6=1`]);
     this.exec('ip', ['addr', 'add', this.peerAddress, 'dev', this.peerIf]);
