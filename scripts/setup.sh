@@ -9,12 +9,13 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 
 # Debian packages: DPDK 22.11 (headers, libraries, dpdk-testpmd), the toolchain for the addon,
 # and the real peers the tests use (iproute2 for netns/veth, arping, ping, python3 for
-# dpdk-telemetry.py, python3-scapy that forges the attacker's ARP in the inspection tests,
+# dpdk-telemetry.py, python3-scapy that forges the attacker's ARP and ND in the inspection tests,
+# ndisc6 that solicits a neighbour from a VM in the IPv6 Neighbor Discovery tests,
 # prometheus + promtool that scrape and lint /metrics, etcd 3.4 server + etcdctl that back the
 # fabric-wide binding table and its loopback test clusters, openssl that makes the TLS test's
 # CA and server certificate, clang + libFuzzer + clang's sanitizer runtimes (libclang-rt-14-dev,
 # only recommended by clang, which --no-install-recommends leaves out) that build the fuzz targets).
-DEB_PACKAGES=(dpdk dpdk-dev libdpdk-dev pkg-config cmake g++ make iproute2 arping iputils-ping python3 python3-scapy prometheus etcd-server etcd-client openssl clang libfuzzer-14-dev libclang-rt-14-dev)
+DEB_PACKAGES=(dpdk dpdk-dev libdpdk-dev pkg-config cmake g++ make iproute2 arping iputils-ping ndisc6 python3 python3-scapy prometheus etcd-server etcd-client openssl clang libfuzzer-14-dev libclang-rt-14-dev)
 
 missing=()
 for pkg in "${DEB_PACKAGES[@]}"; do

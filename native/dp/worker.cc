@@ -224,7 +224,7 @@ bool is_request(FrameClass cls) {
 // Answers a request in place: the reply leaves by the ingress port in the request's own
 // encapsulation (tag kept). Consumes `m`.
 void answer(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const ParsedFrame& parsed,
-            uint64_t owner_mac_word) {
+            uint64_t owner_mac_word, BurstTally& tally) {
   uint8_t owner[6];
   unpack_mac(owner_mac_word, owner);
   uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
@@ -236,6 +236,7 @@ void answer(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const ParsedFrame
     m->pkt_len += reply_len - len;
     m->data_len = static_cast<uint16_t>(reply_len);
   }
+  tally.count(Counter::replies_sent);
   stage_tx(ctx, ingress, m);
 }
 
@@ -583,7 +584,7 @@ void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
       const bool found = (bind_hits >> f.bind_slot) & 1;
       switch (decide_request(frame, f.parsed.l3_offset, found, macs[f.bind_slot])) {
         case RequestVerdict::answer:
-          answer(ctx, ingress, m, f.parsed, macs[f.bind_slot]);
+          answer(ctx, ingress, m, f.parsed, macs[f.bind_slot], tally);
           continue;
         case RequestVerdict::own_address:
           tally.count(Counter::requests_own_address);
@@ -648,11 +649,7 @@ void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
     ctx.event_count = 0;
   }
 
-  // Everything staged on the ingress port in this burst is a reply.
-  tally.count(Counter::replies_sent, flush_tx(ctx, ingress, tally));
-  for (uint16_t p = 0; p < ctx.port_count; p++) {
-    if (p != ingress) flush_tx(ctx, p, tally);
-  }
+  for (uint16_t p = 0; p < ctx.port_count; p++) flush_tx(ctx, p, tally);
 }
 
 }  // namespace
