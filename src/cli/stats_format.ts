@@ -49,7 +49,9 @@ export function statsText(s: Snapshot, final: boolean): string {
     const load = workerLoad(c);
     lines.push(
       `lcore ${l.lcore}: rx ${c.rx_packets} tx ${c.tx_packets} arp-requests ${c.arp_requests} ` +
-        `replies ${c.replies_sent} unbound ${c.requests_unbound} flooded ${c.flooded} ` +
+        `replies ${c.replies_sent} unbound ${c.requests_unbound} ` +
+        `nd-solicitations ${c.nd_solicitations} nd-answers ${c.nd_answers} nd-unbound ${c.nd_unbound} ` +
+        `flooded ${c.flooded} ` +
         `drops ${drops.length ? drops.join(' ') : 0} ` +
         `busy ${load.busy_share === null ? '-' : `${(load.busy_share * 100).toFixed(1)}%`} ` +
         `cycles/frame ${load.cycles_per_frame ?? '-'}`,
