@@ -241,6 +241,12 @@ const SPECS = {
   },
   naLladdrMismatch: { kind: 'na', eth_src: ATTACKER, src: '2001:db8::66', target: '2001:db8::66', S: 0, tllao: '02:00:00:00:00:77' },
   naSpoofed: { kind: 'na', eth_src: ATTACKER, src: '2001:db8::7', target: '2001:db8::7', S: 0, O: 1, tllao: true },
+
+  // A port's IPv6 allowed_subnets: 2001:db8:10::/60.
+  nsInside: { kind: 'ns', eth_src: REQUESTER, src: '2001:db8:10:f::5', target: '2001:db8::7', sllao: true },
+  nsOutside: { kind: 'ns', eth_src: REQUESTER, src: '2001:db8:10:10::5', target: '2001:db8::7', sllao: true },
+  nsLinkLocal: { kind: 'ns', eth_src: REQUESTER, src: 'fe80::5', target: '2001:db8::7', sllao: true },
+  naOutside: { kind: 'na', eth_src: REQUESTER, src: '2001:db8:20::5', target: '2001:db8:20::5', S: 0, tllao: true },
 } satisfies Record<string, FrameSpec>;
 
 let F: Record<keyof typeof SPECS, Buffer>;
@@ -379,6 +385,19 @@ describe('IPv6 ND inspection on net_pcap', () => {
       nd_advertisements: 4,
       flooded: 9,
     });
+  });
+});
+
+describe("a port's IPv6 allowed_subnets", () => {
+  it('solicitations and advertisements speaking for an address outside them are dropped; link-local always passes', async () => {
+    const frames = [F.nsInside, F.nsOutside, F.nsLinkLocal, F.naOutside];
+    const { final, tx } = await replay([frames, []], {}, [{ allowed_subnets: ['10.0.0.0/8', '2001:db8:10::/60'] }]);
+    assert.deepEqual(nonzero(final.violations), { sender_outside_subnet: 2 });
+    assert.deepEqual(nonzero(final.drops), { nd_inspection: 2 });
+    // The two solicitations that pass are answered; nothing reaches the other port.
+    assert.equal(final.counters.nd_answers, 2);
+    assert.equal(tx[0]!.length, 2);
+    assert.deepEqual(tx[1], []);
   });
 });
 

@@ -56,6 +56,33 @@ bool read_subnets(const Napi::Value& value, InspectionPolicy& inspection) {
   return true;
 }
 
+// [{bytes: number[16], length}]: the IPv6 prefixes ND inspection checks claimed addresses against.
+bool read_subnets6(const Napi::Value& value, InspectionPolicy& inspection) {
+  inspection.subnet6_count = 0;
+  if (value.IsUndefined() || value.IsNull()) return true;
+  if (!value.IsArray()) return false;
+  Napi::Array subnets = value.As<Napi::Array>();
+  if (subnets.Length() > kMaxPortSubnets) return false;
+  for (uint32_t k = 0; k < subnets.Length(); k++) {
+    if (!subnets.Get(k).IsObject()) return false;
+    Napi::Object sn = subnets.Get(k).As<Napi::Object>();
+    const uint32_t len = get_u32(sn, "length", 128);
+    Napi::Value bytes = sn.Get("bytes");
+    if (len > 128 || !bytes.IsArray() || bytes.As<Napi::Array>().Length() != 16) return false;
+    for (uint32_t b = 0; b < 16; b++) {
+      const uint32_t bit = b * 8;
+      uint32_t byte = bytes.As<Napi::Array>().Get(b).ToNumber().Uint32Value() & 0xFF;
+      // Host bits cleared, so the compare in in_subnets6 needs no mask past the prefix.
+      if (bit >= len) byte = 0;
+      else if (bit + 8 > len) byte &= 0xFF00 >> (len - bit);
+      inspection.net6[k][b] = static_cast<uint8_t>(byte);
+    }
+    inspection.length6[k] = static_cast<uint8_t>(len);
+  }
+  inspection.subnet6_count = static_cast<uint8_t>(subnets.Length());
+  return true;
+}
+
 bool read_config(const Napi::Object& o, DataplaneConfig& config) {
   Napi::Value eal = o.Get("ealArgs");
   Napi::Value ports = o.Get("ports");
@@ -93,6 +120,7 @@ bool read_config(const Napi::Object& o, DataplaneConfig& config) {
     spec.arp_rate_pps = get_u32(port, "arpRatePps", 0);
     spec.arp_burst = get_u32(port, "arpBurst", 0);
     if (!read_subnets(port.Get("subnets"), spec.inspection)) return false;
+    if (!read_subnets6(port.Get("subnets6"), spec.inspection)) return false;
     config.ports.push_back(spec);
   }
   config.rx_descriptors = static_cast<uint16_t>(get_u32(o, "rxDescriptors", 1024));
@@ -314,6 +342,8 @@ Napi::Value SetPortSecurity(const Napi::CallbackInfo& info) {
   next.arp_burst = get_u32(o, "arpBurst", 0);
   if (!read_subnets(o.Get("subnets"), next.inspection))
     return throw_type(env, "subnets: at most 8 {network, length} with length 0 to 32");
+  if (!read_subnets6(o.Get("subnets6"), next.inspection))
+    return throw_type(env, "subnets6: at most 8 {bytes: 16 numbers, length} with length 0 to 128");
   if (!g_dataplane.set_port_security(info[0].As<Napi::Number>().Uint32Value(), next))
     return throw_status(env, Status::error("NO_PORT", "no port with that index"));
   return env.Undefined();

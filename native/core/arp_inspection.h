@@ -18,7 +18,26 @@ struct InspectionPolicy {
   uint8_t subnet_count = 0;  // 0: any sender IP
   uint32_t net[kMaxPortSubnets] = {};   // host byte order, host bits zero
   uint32_t mask[kMaxPortSubnets] = {};
+  // IPv6 prefixes for the addresses ND messages speak for; 0: any.
+  uint8_t subnet6_count = 0;
+  uint8_t net6[kMaxPortSubnets][16] = {};  // host bits zero
+  uint8_t length6[kMaxPortSubnets] = {};
 };
+
+// Whether the IPv6 address `addr` is inside one of the port's IPv6 prefixes. Link-local
+// addresses (fe80::/10) always are: every IPv6 host solicits and answers from one (router
+// discovery, DAD follow-ups), and they never leave the link.
+inline bool in_subnets6(const InspectionPolicy& p, const uint8_t* addr) {
+  if (p.subnet6_count == 0 || (addr[0] == 0xFE && (addr[1] & 0xC0) == 0x80)) return true;
+  for (unsigned i = 0; i < p.subnet6_count; i++) {
+    const unsigned length = p.length6[i];
+    const unsigned whole = length / 8, bits = length % 8;
+    if (std::memcmp(addr, p.net6[i], whole) != 0) continue;
+    if (bits != 0 && ((addr[whole] ^ p.net6[i][whole]) & uint8_t(0xFF00 >> bits)) != 0) continue;
+    return true;
+  }
+  return false;
+}
 
 inline uint32_t be32_to_host(uint32_t raw_be) { return __builtin_bswap32(raw_be); }
 

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "../core/arp_inspection.h"
 #include "../core/binding.h"
 #include "../core/nd_frame.h"
 #include "port_security.h"
@@ -54,7 +55,11 @@ NdOutcome inspect_and_report_nd(WorkerContext& ctx, uint16_t ingress, rte_mbuf* 
                                 BurstTally& tally) {
   const PortSecurity& security = *ctx.ports[ingress].security.load(std::memory_order_acquire);
   if (!security.trusted) {
-    const Violation v = inspect_nd(frame, parsed, security.router, claimed_found, claimed_word);
+    Violation v = inspect_nd(frame, parsed, security.router, claimed_found, claimed_word);
+    // The port's IPv6 prefixes, as allowed_subnets' IPv4 ones are for ARP senders.
+    const uint8_t* claimed = nd_claimed_address(frame, parsed);
+    if (v == Violation::none && claimed != nullptr && !in_subnets6(security.inspection, claimed))
+      v = Violation::sender_outside_subnet;
     if (v != Violation::none) {
       tally.violation(v);
       if (ctx.violation_reports.take(now)) {

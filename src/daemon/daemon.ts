@@ -37,6 +37,7 @@ function portSecurity(p: PortConfig, enforce: Config['enforce']): AddonPortSecur
     router: p.router,
     enforce: enforce === 'enforce',
     subnets: p.allowedSubnets.map(([network, length]) => ({ network, length })),
+    subnets6: p.allowedSubnets6.map((prefix) => ({ bytes: [...prefix.network], length: prefix.length })),
     arpRatePps: p.arpRate.pps,
     arpBurst: p.arpRate.burst,
   };

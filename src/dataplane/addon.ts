@@ -19,6 +19,8 @@ export interface AddonPort {
   router?: boolean;
   /** Sender IPs allowed on the port (host-order network, prefix length); none = any. */
   subnets?: { network: number; length: number }[];
+  /** IPv6 prefixes for the addresses ND messages speak for (link-local always passes); none = any. */
+  subnets6?: { bytes: number[]; length: number }[];
   arpRatePps?: number;
   arpBurst?: number;
 }
@@ -29,6 +31,7 @@ export interface AddonPortSecurity {
   router: boolean;
   enforce: boolean;
   subnets: { network: number; length: number }[];
+  subnets6: { bytes: number[]; length: number }[];
   arpRatePps: number;
   arpBurst: number;
 }
