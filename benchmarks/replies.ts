@@ -12,6 +12,8 @@
 // pages reserved for it, given back after), instead of --no-huge.
 // --workers N: N workers, each on an RX queue of its own replaying the pcap (testpmd: N
 // forwarding cores, N queue pairs); the table reports replies per worker.
+// --nd: IPv6 Neighbor Solicitations (86 bytes, with a source link-layer option) for IPv6
+// bindings instead of ARP requests: the NS -> NA figure, against macswap on the same pcap.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -22,7 +24,7 @@ import { RESULT_TAG, type ChildResult } from './child_result';
 import { removeRuntimeDir, sleep, start, tail, terminateAll } from './processes';
 import { runTestpmd } from './testpmd';
 import { HUGE_DIR_ENV } from './bench_eal';
-import { requestFrames } from './workload';
+import { requestFrames, solicitationFrames } from './workload';
 
 /** The issue's target: microarp answers at least this fraction of macswap's rate. */
 const TARGET_RATIO = 0.5;
@@ -43,6 +45,7 @@ interface Options {
   hugepages: boolean;
   memoryMb: number;
   repeat: number;
+  nd: boolean;
 }
 
 function options(): Options {
@@ -58,6 +61,7 @@ function options(): Options {
       hugepages: { type: 'boolean', default: false },
       'memory-mb': { type: 'string', default: '1024' },
       repeat: { type: 'string', default: '3' },
+      nd: { type: 'boolean', default: false },
     },
   });
   const positive = (text: string, what: string): number => {
@@ -78,6 +82,7 @@ function options(): Options {
     workers: positive(values.workers, '--workers'),
     memoryMb: positive(values['memory-mb'], '--memory-mb'),
     repeat: positive(values.repeat, '--repeat'),
+    nd: values.nd,
   };
 }
 
@@ -129,6 +134,7 @@ async function runMicroarp(o: Options, pcap: string, size: number): Promise<Chil
     CHILD, '--pcap', pcap, '--frames', String(o.frames), '--size', String(size),
     '--seconds', String(o.seconds), '--warmup', String(o.warmup),
     '--prefix', prefix, '--memory-mb', String(o.memoryMb), '--workers', String(o.workers),
+    ...(o.nd ? ['--nd'] : []),
   ];
   // Loading a million bindings takes a few seconds; two minutes means something hung.
   const timeoutS = o.seconds + o.warmup + 120;
@@ -197,7 +203,7 @@ async function quietly<T extends { cpusBusy: number }>(what: string, pollers: nu
  */
 async function measure(o: Options, dir: string, size: number, notes: string[]): Promise<Row> {
   const pcap = join(dir, `requests-${size}.pcap`);
-  writePcap(pcap, requestFrames(size, o.frames, o.senders));
+  writePcap(pcap, o.nd ? solicitationFrames(size, o.frames, o.senders) : requestFrames(size, o.frames, o.senders));
   const row: Row = { size, replies: [], baseline: [] };
   for (let i = 1; i <= o.repeat; i++) {
     const what = `${count(size)} bindings, run ${i}/${o.repeat}`;
@@ -242,7 +248,8 @@ async function main(): Promise<void> {
   console.log(`microarp ${commit()} on ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ` +
     `${new Date().toISOString()}`);
   const cleanUpHugepages = o.hugepages ? useHugepages(dir, o.memoryMb) : (): void => undefined;
-  console.log(`net_pcap0 infinite_rx replaying ${count(o.frames)} ARP requests of 60 bytes (64 on the ` +
+  console.log(`net_pcap0 infinite_rx replaying ${count(o.frames)} ` +
+    `${o.nd ? 'Neighbor Solicitations of 86 bytes (90' : 'ARP requests of 60 bytes (64'} on the ` +
     `wire) from ${count(o.senders)} senders, tx dropped by the PMD; ${o.workers} worker lcore(s); ` +
     `${o.hugepages ? 'hugepages' : `--no-huge -m ${o.memoryMb}`}; ` +
     `${o.warmup} s warm-up + ${o.seconds} s measured, ${o.repeat} run(s) each`);
@@ -256,7 +263,7 @@ async function main(): Promise<void> {
   }
 
   console.log('');
-  console.log('| bindings | microarp replies/s per worker | testpmd macswap pkts/s per core | ratio | target 0.5x |');
+  console.log(`| ${o.nd ? 'IPv6 bindings' : 'bindings'} | microarp ${o.nd ? 'NAs' : 'replies'}/s per worker | testpmd macswap pkts/s per core | ratio | target 0.5x |`);
   console.log('|---:|---:|---:|---:|:---|');
   let missed = 0;
   for (const r of rows) {

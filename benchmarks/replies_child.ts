@@ -12,7 +12,7 @@ import { Dataplane, type Snapshot } from '../src/dataplane/dataplane';
 import { benchConfig, benchEalArgs, mbufsFor, pcapDevice } from './bench_eal';
 import { cpuTimes, cpusBusy } from './cpu_load';
 import { RESULT_TAG, type ChildResult } from './child_result';
-import { bindings } from './workload';
+import { bindings, bindings6 } from './workload';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -27,6 +27,7 @@ async function main(): Promise<void> {
       prefix: { type: 'string' },
       'memory-mb': { type: 'string', default: '1024' },
       workers: { type: 'string', default: '1' },
+      nd: { type: 'boolean', default: false },
     },
   });
   const workers = Number(values.workers);
@@ -49,11 +50,12 @@ async function main(): Promise<void> {
       // The addon finds the port by the name EAL gave the vdev, not by its devargs.
       ports: config.ports.map((p) => ({ name: p.name, device: deviceName(p.device) })),
       tableCapacity: size,
+      ipv6Capacity: values.nd ? size : undefined,
       unknown: config.unknown,
       mbufs: mbufsFor(frames, workers),
     },
     // Not held here: the million binding objects become garbage before the measurement.
-    bindings(size),
+    values.nd ? bindings6(size) : bindings(size),
   );
   const loadSeconds = Number(process.hrtime.bigint() - loadStart) / 1e9;
   stage(`workers running, table loaded in ${loadSeconds.toFixed(2)} s; measuring`);
@@ -79,10 +81,11 @@ async function main(): Promise<void> {
     size,
     workers: s1.lcores.length,
     seconds: elapsed,
-    repliesPerSec: rate((s) => s.totals.replies_sent),
+    // ARP replies, or the NAs of an --nd run.
+    repliesPerSec: rate((s) => s.totals.replies_sent + s.totals.nd_answers),
     rxPerSec: rate((s) => s.totals.rx_packets),
     portTxPerSec: rate((s) => s.ports[0]!.tx),
-    unanswered: delta((s) => s.totals.rx_packets - s.totals.replies_sent),
+    unanswered: delta((s) => s.totals.rx_packets - s.totals.replies_sent - s.totals.nd_answers),
     txFull: delta((s) => s.drops.tx_full),
     sourcesCached: delta((s) => s.totals.sources_cached) / Math.max(1, delta((s) => s.totals.rx_packets)),
     cpusBusy: cpusBusy(c0, c1),
