@@ -162,6 +162,7 @@ describe('Prometheus scrapes microarp', () => {
     await expectValue('microarp_port_rx_packets_total{port="p0"}', REQUESTS + BAD_HTYPE + UNBOUND);
     await expectValue('microarp_port_tx_packets_total{port="p0"}', REQUESTS);
     await expectValue('microarp_table_bindings', 3);
+    await expectValue('microarp_table_ipv6_bindings', 0);
     // Where the worker's time went: it handled every frame, and polled an empty port after.
     await expectValue('sum(microarp_rx_packets_total)', REQUESTS + BAD_HTYPE + UNBOUND);
     await expectValue('sum(microarp_busy_cycles_total) > bool 0', 1);

@@ -57,6 +57,6 @@ export function statsText(s: Snapshot, final: boolean): string {
         `cycles/frame ${load.cycles_per_frame ?? '-'}`,
     );
   }
-  lines.push(`table: ${s.table.bindings} bindings of ${s.table.capacity}`);
+  lines.push(`table: ${s.table.bindings} bindings of ${s.table.capacity}, ${s.table.ipv6Bindings} IPv6 of ${s.table.ipv6Capacity}`);
   return lines.join('\n');
 }

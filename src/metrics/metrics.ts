@@ -122,10 +122,26 @@ export class Metrics {
     });
     new Gauge({
       name: 'microarp_table_bindings',
-      help: 'Bindings in the table',
+      help: 'Bindings in the table, IPv4 and IPv6',
       registers,
       collect() {
         this.set(snap().table.bindings);
+      },
+    });
+    new Gauge({
+      name: 'microarp_table_ipv6_bindings',
+      help: 'IPv6 bindings in the table (part of microarp_table_bindings)',
+      registers,
+      collect() {
+        this.set(snap().table.ipv6Bindings);
+      },
+    });
+    new Gauge({
+      name: 'microarp_table_ipv6_capacity_bindings',
+      help: 'IPv6 bindings the IPv6 table is sized for (table.ipv6_capacity)',
+      registers,
+      collect() {
+        this.set(snap().table.ipv6Capacity);
       },
     });
     new Gauge({
