@@ -279,22 +279,27 @@ bool Dataplane::inject(size_t index, const uint8_t* frame, uint32_t len) {
   return true;
 }
 
-unsigned Dataplane::drain_arp_events(ArpEvent* out, unsigned max) {
+namespace {
+
+// Up to `max` records from the workers' rings, worker by worker.
+template <typename Record>
+unsigned drain_rings(const std::vector<rte_ring*>& rings, Record* out, unsigned max) {
   unsigned total = 0;
-  for (rte_ring* r : arp_event_rings_) {
+  for (rte_ring* r : rings) {
     if (total == max) break;
-    total += rte_ring_sc_dequeue_burst_elem(r, out + total, sizeof(ArpEvent), max - total, nullptr);
+    total += rte_ring_sc_dequeue_burst_elem(r, out + total, sizeof(Record), max - total, nullptr);
   }
   return total;
 }
 
+}  // namespace
+
+unsigned Dataplane::drain_arp_events(ArpEvent* out, unsigned max) {
+  return drain_rings(arp_event_rings_, out, max);
+}
+
 unsigned Dataplane::drain_nd_events(NdEvent* out, unsigned max) {
-  unsigned total = 0;
-  for (rte_ring* r : nd_event_rings_) {
-    if (total == max) break;
-    total += rte_ring_sc_dequeue_burst_elem(r, out + total, sizeof(NdEvent), max - total, nullptr);
-  }
-  return total;
+  return drain_rings(nd_event_rings_, out, max);
 }
 
 Status Dataplane::reattach_port(size_t index, const std::string& devargs) {

@@ -508,6 +508,19 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
   b.n_sender = n_sender;
 }
 
+// Hands the records a burst staged for the control side to their ring, counting what a full
+// ring refused: reports are never waited for.
+template <typename Record>
+void report_staged(rte_ring* ring, const Record* staged, uint16_t& count, Counter sent,
+                   Counter lost, BurstTally& tally) {
+  if (count == 0) return;
+  const unsigned queued =
+      rte_ring_sp_enqueue_burst_elem(ring, staged, sizeof(Record), count, nullptr);
+  tally.count(sent, queued);
+  tally.count(lost, count - queued);
+  count = 0;
+}
+
 // Stage 2: looks the burst's keys up and answers, forwards, floods or drops each frame.
 void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
   const uint16_t ingress = b.ingress;
@@ -624,30 +637,12 @@ void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
     flood(ctx, view, ingress, m, f, tally);
   }
 
-  if (ctx.learn_count > 0) {
-    const unsigned queued = rte_ring_sp_enqueue_burst_elem(ctx.learn_ring, ctx.learn,
-                                                           sizeof(LearnRecord), ctx.learn_count,
-                                                           nullptr);
-    tally.count(Counter::learn_events, queued);
-    tally.count(Counter::learn_events_lost, ctx.learn_count - queued);
-    ctx.learn_count = 0;
-  }
-  if (ctx.nd_event_count > 0) {
-    const unsigned queued = rte_ring_sp_enqueue_burst_elem(ctx.nd_events, ctx.nd_events_staged,
-                                                           sizeof(NdEvent), ctx.nd_event_count,
-                                                           nullptr);
-    tally.count(Counter::nd_events, queued);
-    tally.count(Counter::nd_events_lost, ctx.nd_event_count - queued);
-    ctx.nd_event_count = 0;
-  }
-  if (ctx.event_count > 0) {
-    const unsigned queued = rte_ring_sp_enqueue_burst_elem(ctx.arp_events, ctx.events,
-                                                           sizeof(ArpEvent), ctx.event_count,
-                                                           nullptr);
-    tally.count(Counter::arp_events, queued);
-    tally.count(Counter::arp_events_lost, ctx.event_count - queued);
-    ctx.event_count = 0;
-  }
+  report_staged(ctx.learn_ring, ctx.learn, ctx.learn_count, Counter::learn_events,
+                Counter::learn_events_lost, tally);
+  report_staged(ctx.nd_events, ctx.nd_events_staged, ctx.nd_event_count, Counter::nd_events,
+                Counter::nd_events_lost, tally);
+  report_staged(ctx.arp_events, ctx.events, ctx.event_count, Counter::arp_events,
+                Counter::arp_events_lost, tally);
 
   for (uint16_t p = 0; p < ctx.port_count; p++) flush_tx(ctx, p, tally);
 }

@@ -27,17 +27,29 @@ interface ArpSpec {
   tpa: number;
 }
 
-function arpFrame(spec: ArpSpec, tagVlan: number | null): Uint8Array {
+/** A zeroed frame of `length(l3Offset)` bytes with its Ethernet header (and 802.1Q tag when `tagVlan` is set) written; returns it and the offset of its layer 3. */
+export function ethernetFrame(
+  dst: Uint8Array,
+  src: Uint8Array,
+  tagVlan: number | null,
+  etherType: number,
+  length: (l3Offset: number) => number,
+): { frame: Uint8Array; view: DataView; off: number } {
   const off = tagVlan === null ? 14 : 18;
-  const frame = new Uint8Array(Math.max(60, off + 28));
+  const frame = new Uint8Array(length(off));
   const view = new DataView(frame.buffer);
-  frame.set(spec.ethDst, 0);
-  frame.set(spec.ethSrc, 6);
+  frame.set(dst, 0);
+  frame.set(src, 6);
   if (tagVlan !== null) {
     view.setUint16(12, 0x8100);
     view.setUint16(14, tagVlan);
   }
-  view.setUint16(off - 2, 0x0806);
+  view.setUint16(off - 2, etherType);
+  return { frame, view, off };
+}
+
+function arpFrame(spec: ArpSpec, tagVlan: number | null): Uint8Array {
+  const { frame, view, off } = ethernetFrame(spec.ethDst, spec.ethSrc, tagVlan, 0x0806, (l3) => Math.max(60, l3 + 28));
   view.setUint16(off, 1);
   view.setUint16(off + 2, 0x0800);
   frame[off + 4] = 6;

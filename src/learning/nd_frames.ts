@@ -1,6 +1,7 @@
 // IPv6 Neighbor Discovery frames the control side sends through the dataplane: unsolicited
 // advertisements announcing where an address now lives (migration), and the unicast
 // solicitation that probes a learned binding's owner before it ages out.
+import { ethernetFrame } from './frames';
 
 const ALL_NODES = new Uint8Array([0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 const ALL_NODES_MAC = new Uint8Array([0x33, 0x33, 0, 0, 0, 1]);
@@ -22,16 +23,7 @@ interface NdSpec {
 
 /** Every ND message here is 24 bytes plus one 8-byte link-layer address option. */
 function ndFrame(spec: NdSpec, tagVlan: number | null): Uint8Array {
-  const off = tagVlan === null ? 14 : 18;
-  const frame = new Uint8Array(off + 40 + 32);
-  const view = new DataView(frame.buffer);
-  frame.set(spec.ethDst, 0);
-  frame.set(spec.ethSrc, 6);
-  if (tagVlan !== null) {
-    view.setUint16(12, 0x8100);
-    view.setUint16(14, tagVlan);
-  }
-  view.setUint16(off - 2, 0x86dd);
+  const { frame, view, off } = ethernetFrame(spec.ethDst, spec.ethSrc, tagVlan, 0x86dd, (l3) => l3 + 40 + 32);
   view.setUint32(off, 0x60000000);
   view.setUint16(off + 4, 32);
   frame[off + 6] = 58;

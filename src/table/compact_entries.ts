@@ -412,19 +412,10 @@ export class CompactEntries extends EntryColumns {
   }
 }
 
-/** One binding of a scan; see CompactEntries.scan. */
-export class EntryCursor {
+/** A scan's position and the value columns at it, whatever the family. */
+abstract class ValueCursor<E extends EntryColumns> {
   slot = 0;
-  constructor(private readonly entries: CompactEntries) {}
-  get key(): number {
-    return this.entries.keyAt(this.slot);
-  }
-  get vlan(): number {
-    return this.entries.vlanAt(this.slot);
-  }
-  get ip(): number {
-    return this.entries.ipAt(this.slot);
-  }
+  constructor(protected readonly entries: E) {}
   get mac(): number {
     return this.entries.macAt(this.slot);
   }
@@ -442,6 +433,19 @@ export class EntryCursor {
   }
   get lastSeen(): number {
     return this.entries.lastSeenAt(this.slot);
+  }
+}
+
+/** One binding of a scan; see CompactEntries.scan. */
+export class EntryCursor extends ValueCursor<CompactEntries> {
+  get key(): number {
+    return this.entries.keyAt(this.slot);
+  }
+  get vlan(): number {
+    return this.entries.vlanAt(this.slot);
+  }
+  get ip(): number {
+    return this.entries.ipAt(this.slot);
   }
 }
 
@@ -613,9 +617,7 @@ export class CompactEntries6 extends EntryColumns {
 const scratch6 = new Uint8Array(16);
 
 /** One IPv6 binding of a scan; see CompactEntries6.scan. */
-export class Entry6Cursor {
-  slot = 0;
-  constructor(private readonly entries: CompactEntries6) {}
+export class Entry6Cursor extends ValueCursor<CompactEntries6> {
   get key(): bigint {
     return this.entries.keyAt(this.slot);
   }
@@ -628,23 +630,5 @@ export class Entry6Cursor {
   }
   get router(): boolean {
     return this.entries.routerAt(this.slot);
-  }
-  get mac(): number {
-    return this.entries.macAt(this.slot);
-  }
-  get source(): BindingSource {
-    return this.entries.sourceAt(this.slot);
-  }
-  get port(): string | undefined {
-    return this.entries.portAt(this.slot);
-  }
-  get host(): string | undefined {
-    return this.entries.hostAt(this.slot);
-  }
-  get seq(): number | undefined {
-    return this.entries.seqAt(this.slot);
-  }
-  get lastSeen(): number {
-    return this.entries.lastSeenAt(this.slot);
   }
 }
