@@ -150,6 +150,56 @@ describe('fabric client over a 3-member etcd cluster', () => {
     await assert.rejects(a.putLearned({ ip: '10.0.0.7', mac: 'zz', vlan: 10, seq: 1 }), TypeError);
   });
 
+  it('carries IPv6 bindings under one canonical key each, with the router flag, and the higher seq takes a learned one over', async () => {
+    const prefix = newPrefix();
+    const { c: a, rec: recA } = await client('hv-a', prefix);
+    const { c: b, rec: recB } = await client('hv-b', prefix);
+    // Any spelling in; the key and the record hold the RFC 5952 form.
+    assert.equal(await a.putLearned({ ip: '2001:DB8:0:0::5', mac: '02:00:00:00:06:05', vlan: 10, seq: 1, port: 'vm1', router: true }), true);
+    assert.equal(await a.putIntent({ ip: '2001:db8:0:0:0:0:0:6', mac: '02:00:00:00:06:06', vlan: 10 }), true);
+    assert.equal(await a.putIntent({ ip: '::ffff:10.0.0.9', mac: '02:00:00:00:06:09', vlan: 0 }), true);
+    await until('b to see the IPv6 bindings', () => !!recB.put('learned', '2001:db8::5') && !!recB.put('intent', '2001:db8::6') && !!recB.put('intent', '::ffff:10.0.0.9'));
+    assert.deepEqual(
+      { ...recB.put('learned', '2001:db8::5'), updated: '' },
+      { ip: '2001:db8::5', mac: '02:00:00:00:06:05', vlan: 10, host: 'hv-a', source: 'learned', seq: 1, port: 'vm1', router: true, updated: '' },
+    );
+    assert.equal(recB.put('intent', '2001:db8::6')?.router, undefined, 'no router flag: none in the record');
+    const keys = (await cluster.etcdctl(['get', '--prefix', '--keys-only', `${prefix}bindings/`])).split('\n').filter((l) => l.trim()).sort();
+    assert.deepEqual(keys, [
+      `${prefix}bindings/intent/0/::ffff:10.0.0.9`,
+      `${prefix}bindings/intent/10/2001:db8::6`,
+      `${prefix}bindings/learned/10/2001:db8::5`,
+    ]);
+
+    // The router flag is part of the binding: a change of it alone is published.
+    const published = a.status().published;
+    assert.equal(await a.putLearned({ ip: '2001:db8::5', mac: '02:00:00:00:06:05', vlan: 10, seq: 1, port: 'vm1' }), true);
+    assert.equal(a.status().published, published + 1);
+    await until('b to see the flag cleared', () => recB.puts.some((p) => p.record.ip === '2001:db8::5' && p.record.router === undefined));
+
+    // A move: the higher seq takes the learned key over, a lower one is refused.
+    assert.equal(await b.putLearned({ ip: '2001:db8::5', mac: '02:00:00:00:06:55', vlan: 10, seq: 1 }), false, 'an equal seq stays with the holder');
+    assert.equal(await b.putLearned({ ip: '2001:db8::5', mac: '02:00:00:00:06:55', vlan: 10, seq: 2 }), true, 'a higher seq takes over');
+    await until('a to see the takeover by hv-b', () => !!recA.put('learned', '2001:db8::5', 'hv-b'));
+    assert.equal(a.status().owned, 0, 'a no longer republishes what b took over');
+
+    // Deleted by any spelling of the address.
+    assert.equal(await a.deleteIntent(10, '2001:DB8::6'), true);
+    await until('b to see the delete', () => recB.deleted('intent', '2001:db8::6'));
+    await assert.rejects(a.putIntent({ ip: 'fe80::1%eth0', mac: '02:00:00:00:06:01', vlan: 0 }), TypeError);
+    await assert.rejects(a.putIntent({ ip: '10.0.0.1', mac: '02:00:00:00:06:01', vlan: 0, router: true }), TypeError);
+
+    // A key with another spelling of an address, or a router flag on an IPv4 binding, is not in the layout.
+    const before = b.status().malformed;
+    const value = (ip: string, extra = {}): string => JSON.stringify({ ip, vlan: 10, mac: '02:00:00:00:06:07', host: 'x', source: 'api', seq: 1, updated: new Date().toISOString(), ...extra });
+    await cluster.etcdctl(['put', `${prefix}bindings/intent/10/2001:DB8::7`, value('2001:DB8::7')]);
+    await cluster.etcdctl(['put', `${prefix}bindings/intent/10/2001:db8:0::7`, value('2001:db8:0::7')]);
+    await cluster.etcdctl(['put', `${prefix}bindings/intent/10/10.0.6.7`, value('10.0.6.7', { router: true })]);
+    await cluster.etcdctl(['put', `${prefix}bindings/intent/10/2001:db8::8`, value('2001:db8::8', { router: 'yes' })]);
+    await until('four malformed values counted', () => b.status().malformed === before + 4);
+    assert.equal(recB.put('intent', '2001:db8::7'), undefined);
+  });
+
   it('gives a learned key to the higher seq and refuses a lower one', async () => {
     const prefix = newPrefix();
     const { c: a, rec: recA } = await client('hv-a', prefix);

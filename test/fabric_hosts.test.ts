@@ -3,6 +3,7 @@
 // Linux bridge in a namespace of their own, the "physical network", where the test captures
 // what crosses it.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { ApiClient, readResponse } from '../src/api/client';
 import { TempDir, runCli } from './helpers/daemon';
@@ -16,6 +17,28 @@ import { join } from 'node:path';
 import { REPO } from './helpers/daemon';
 
 const FORGE = join(REPO, 'test/fixtures/forge_arp.py');
+const ND_FRAMES = join(REPO, 'test/fixtures/nd_frames.py');
+
+/** Frames built by scapy (test/fixtures/nd_frames.py) from specs, in order, as hex. */
+function buildNd(specs: Record<string, unknown>[]): string[] {
+  const r = spawnSync('/usr/bin/python3', [ND_FRAMES, 'build'], { input: JSON.stringify(specs.map((spec, i) => ({ name: `f${i}`, ...spec }))), encoding: 'utf8' });
+  assert.equal(r.status, 0, `nd_frames.py build: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { frames: { hex: string }[] }).frames.map((f) => f.hex);
+}
+
+/**
+ * Sends raw frames out of the VM's interface (its kernel has IPv6 off: the test speaks ND for
+ * it, with addresses and MACs of its choosing).
+ */
+function sendFrames(vm: NetnsPeer, hex: string[]): void {
+  const script = [
+    'import socket, sys',
+    `s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(('${vm.peerIf}', 0))`,
+    'for h in sys.argv[1:]: s.send(bytes.fromhex(h))',
+  ].join('\n');
+  const r = vm.exec('/usr/bin/python3', ['-c', script, ...hex]);
+  assert.equal(r.status, 0, r.stderr);
+}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const LEASE_SECONDS = 3;
@@ -25,6 +48,8 @@ interface BindingBody {
   mac: string;
   source: string;
   host?: string;
+  port?: string;
+  router?: boolean;
 }
 
 describe('fabric of two hosts through etcd', () => {
@@ -120,6 +145,57 @@ describe('fabric of two hosts through etcd', () => {
     assert.ok(crossed.some((f) => f.ip_proto === 1 && f.ip_dst === '10.60.0.1'), 'the pings themselves crossed');
     const neigh = vmB.exec('ip', ['neigh', 'show', '10.60.0.1']).stdout;
     assert.match(neigh, new RegExp(vmA.mac()), `vmB's kernel resolved vmA: ${neigh}`);
+  });
+
+  it("host A's IPv6 API binding is installed on B, router flag and all, and B answers its VM's solicitation in place", async () => {
+    const ip = '2001:db8:60::100';
+    const mac = '02:60:00:00:06:00';
+    assert.equal((await apis[0]!.call('POST', '/v1/bindings', { ip: '2001:DB8:60:0::100', mac, router: true })).status, 201);
+    await waitFor('B to install the IPv6 intent', async () => (await binding(1, ip))?.mac === mac);
+    const onB = await binding(1, ip);
+    assert.deepEqual([onB?.ip, onB?.source, onB?.host, onB?.router], [ip, 'api', 'hv-a', true]);
+    const etcdView = await etcd.etcdctl(['get', '--prefix', `/microarp-test-${process.pid}/bindings/intent/0/2001:db8:60::100`]);
+    assert.match(etcdView, /"ip":"2001:db8:60::100".*"mac":"02:60:00:00:06:00".*"router":true/);
+
+    // vmB solicits the address: B answers from the binding it got from the fabric.
+    const ns = buildNd([{ kind: 'ns', eth_src: vmB.mac(), src: '2001:db8:60::2', target: ip, sllao: true }]);
+    let toVm: Awaited<ReturnType<typeof capture>> = [];
+    const crossed = await capture(wire.side(1), async () => {
+      toVm = await capture(vmB, () => sendFrames(vmB, ns));
+    });
+    const na = toVm.find((f) => f.icmp6_type === 136 && f.nd_target === ip);
+    assert.ok(na, `vmB got an advertisement: ${JSON.stringify(toVm)}`);
+    assert.deepEqual([na.src, na.dst, na.ip6_src, na.ip6_dst, na.nd_flags], [mac, vmB.mac(), ip, '2001:db8:60::2', 0xe0], 'from the bound MAC, R, S and O set');
+    assert.equal(crossed.filter((f) => f.icmp6_type === 135 && f.nd_target === ip).length, 0, 'the solicitation never crossed the physical network');
+  });
+
+  it('an IPv6 binding learned on A is installed on B; when its VM shows up on B, B takes it over and A follows and announces it', async () => {
+    // A VM of the test's making: an address and a MAC that only its advertisements carry.
+    const ip = '2001:db8:60::50';
+    const mac = '02:60:00:00:06:50';
+    const unsolicited = buildNd([{ kind: 'na', eth_src: mac, src: ip, target: ip, S: 0, O: 1, tllao: true }]);
+    sendFrames(vmA, unsolicited);
+    await waitFor('A to learn it', async () => (await binding(0, ip))?.source === 'learned');
+    await waitFor('B to install it', async () => (await binding(1, ip))?.host === 'hv-a');
+    const onB = await binding(1, ip);
+    assert.deepEqual([onB?.mac, onB?.source, onB?.port], [mac, 'remote', 'hv-a/vm']);
+
+    // It moves: its advertisement now comes in on B's VM port.
+    const logsA = hosts[0]!.logs().length;
+    const toVmA = await capture(vmA, async () => {
+      sendFrames(vmB, unsolicited);
+      await waitFor('B to take it over', async () => (await binding(1, ip))?.source === 'learned');
+      await waitFor('A to follow the move', async () => (await binding(0, ip))?.host === 'hv-b', 5000);
+    });
+    assert.deepEqual(await binding(1, ip).then((b) => [b?.mac, b?.source, b?.host]), [mac, 'learned', 'hv-b']);
+    assert.deepEqual(await binding(0, ip).then((b) => [b?.mac, b?.source, b?.host]), [mac, 'remote', 'hv-b']);
+    const logs = hosts[0]!.logs().slice(logsA);
+    assert.match(logs, /"msg":"moved".*"ip":"2001:db8:60::50".*"from":"hv-a","to":"hv-b","reason":"seen on another host"/);
+    assert.match(logs, /"msg":"announced".*"ips":\["2001:db8:60::50"\]/, 'A announced the move on its own ports');
+    assert.ok(
+      toVmA.some((f) => f.icmp6_type === 136 && f.nd_target === ip && f.src === mac && (f.nd_flags! & 0x60) === 0x20),
+      `vmA saw an unsolicited advertisement (override set) for the moved address: ${JSON.stringify(toVmA.filter((f) => f.icmp6_type))}`,
+    );
   });
 
   it('a VM moved from A to B while a VM on A pings it every 10 ms: converges in under a second', async (t) => {
@@ -227,10 +303,12 @@ describe('fabric of two hosts through etcd', () => {
     assert.match(reply, /02:60:00:00:01:00/i, `answered during the outage:\n${reply}`);
     // Changes on A while etcd is down: an API write and a learned VM.
     assert.equal((await apis[0]!.call('POST', '/v1/bindings', { ip: '10.60.0.101', mac: '02:60:00:00:01:01' })).status, 201);
+    assert.equal((await apis[0]!.call('POST', '/v1/bindings', { ip: '2001:db8:60::101', mac: '02:60:00:00:06:01' })).status, 201);
     garp(vmA, '10.60.0.1');
     for (let i = 0; i < 3; i++) await etcd.restart(i);
     await etcd.waitHealthy();
     await waitFor('B to get the intent written during the outage', async () => (await binding(1, '10.60.0.101'))?.mac === '02:60:00:00:01:01', 30_000);
+    await waitFor('B to get the IPv6 intent written during the outage', async () => (await binding(1, '2001:db8:60::101'))?.mac === '02:60:00:00:06:01', 30_000);
     await waitFor("B to hold A's learned VM", async () => (await binding(1, '10.60.0.1'))?.host === 'hv-a', 30_000);
     await waitFor('both hosts up again', async () => {
       const states = await Promise.all(apis.map(async (a) => ((await a.call('GET', '/readyz')).body as { fabric: string }).fabric));
@@ -248,6 +326,8 @@ describe('fabric of two hosts through etcd', () => {
     const gone = await waitFor("A's learned binding to leave B", async () => (await binding(1, '10.60.0.1')) === undefined, (LEASE_SECONDS + 5) * 1000);
     assert.ok(gone >= (LEASE_SECONDS - 1) * 1000, `removed after ${gone} ms: only once the lease expired`);
     assert.equal((await binding(1, '10.60.0.100'))?.mac, '02:60:00:00:01:00', "A's intent outlives A");
+    assert.equal((await binding(1, '2001:db8:60::100'))?.mac, '02:60:00:00:06:00', "A's IPv6 intent outlives A");
+    assert.equal((await binding(1, '2001:db8:60::50'))?.host, 'hv-b', 'the IPv6 VM that moved to B stays');
     assert.equal(await binding(1, '10.60.0.50'), undefined, "A's VM that moved back to A left with A's lease");
     assert.equal((await binding(1, '10.60.0.2'))?.host, 'hv-b', "B's own learned binding stays");
   });

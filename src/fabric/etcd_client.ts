@@ -263,8 +263,7 @@ export class FabricClient extends EventEmitter<FabricEvents> {
 
   /** Deletes API intent. False: queued (etcd unreachable). */
   async deleteIntent(vlan: number, ip: string): Promise<boolean> {
-    checkAddress(vlan, ip);
-    return this.write(this.keys.binding('intent', vlan, ip), { op: 'delete-intent' });
+    return this.write(this.keys.binding('intent', vlan, checkAddress(vlan, ip)), { op: 'delete-intent' });
   }
 
   /**
@@ -283,8 +282,7 @@ export class FabricClient extends EventEmitter<FabricEvents> {
 
   /** Deletes a learned binding if this host holds it. True when a key was deleted. */
   async deleteLearned(vlan: number, ip: string): Promise<boolean> {
-    checkAddress(vlan, ip);
-    const key = this.keys.binding('learned', vlan, ip);
+    const key = this.keys.binding('learned', vlan, checkAddress(vlan, ip));
     this.owned.delete(key);
     return this.write(key, { op: 'delete-learned' });
   }

@@ -5,15 +5,20 @@
 // installed locally (source `remote` for learned ones, `api` for intent) so that requests for
 // them are answered here, and never cross the physical network. Nothing read from the fabric is
 // published back, and every table change still goes through BindingTable's single writer.
-import { formatIPv4, formatMac, parseIPv4, parseMac } from '../dataplane/address';
+//
+// Both address families travel the same way: the table tells IPv4 changes through onChanges
+// and IPv6 ones through onChanges6, records carry the address as text (IPv6 in RFC 5952
+// form, see records.ts) and an IPv6 binding's router flag, and the same sequence and takeover
+// rules apply.
+import { formatIp, formatMac, parseIPv4, parseIPv6, parseMac } from '../dataplane/address';
 import type { Update, UpdateSummary } from '../dataplane/updates';
 import type { FabricConfig } from '../config/config';
 import type { Logger } from '../log/logger';
 import type { EventHub } from '../learning/event_hub';
-import { keyOf, macFromNumber, macToNumber, type BindingTable, type TableChange, type WriteOp } from '../table/binding_table';
+import { formatKeyAddress, vlanOfKey } from '../table/binding_key';
+import { keyFor, macFromNumber, macToNumber, type BindingIp, type BindingTable, type Entry, type TableChange, type TableKey, type WriteOp } from '../table/binding_table';
 import { FabricClient, type BindingKind, type BindingRecord, type FabricStatus, type SyncedBinding } from './etcd_client';
 
-const TWO32 = 2 ** 32;
 /** Events from etcd are gathered this long and applied as one table write. */
 const BATCH_MS = 5;
 
@@ -22,7 +27,7 @@ export interface FabricDataplane {
 }
 
 export interface MoveAnnouncer {
-  announceRemoteMove(vlan: number, ips: number[], mac: Uint8Array): void;
+  announceRemoteMove(vlan: number, ips: BindingIp[], mac: Uint8Array): void;
 }
 
 export interface FabricCounters {
@@ -35,7 +40,7 @@ export interface FabricCounters {
 export class FabricSync {
   readonly client: FabricClient;
   readonly counters: FabricCounters = { published: 0, received: 0, movedAway: 0, remoteBindings: 0 };
-  private pending: { record?: BindingRecord; kind: BindingKind; vlan: number; ip: number; remove: boolean }[] = [];
+  private pending: { record?: BindingRecord; kind: BindingKind; vlan: number; ip: BindingIp; remove: boolean }[] = [];
   private batchTimer?: NodeJS.Timeout;
   private applying: Promise<void> = Promise.resolve();
   announcer?: MoveAnnouncer;
@@ -60,8 +65,10 @@ export class FabricSync {
     });
     table.hostName = config.host;
     table.onChanges = (changes) => this.publish(changes);
-    this.client.on('put', (record, kind) => this.queue({ record, kind, vlan: record.vlan, ip: parseIPv4(record.ip)!, remove: false }));
-    this.client.on('delete', (change) => this.queue({ kind: change.kind, vlan: change.vlan, ip: parseIPv4(change.ip)!, remove: true }));
+    table.onChanges6 = (changes) => this.publish(changes);
+    // The client hands on only keys in the layout: the address parses.
+    this.client.on('put', (record, kind) => this.queue({ record, kind, vlan: record.vlan, ip: parseAddress(record.ip), remove: false }));
+    this.client.on('delete', (change) => this.queue({ kind: change.kind, vlan: change.vlan, ip: parseAddress(change.ip), remove: true }));
     this.client.on('sync', (records) => void this.serialise(() => this.fullSync(records)));
     this.client.on('state', (state) => {
       const fields = { state, endpoints: config.endpoints };
@@ -93,23 +100,24 @@ export class FabricSync {
 
   // ---- out: this host's changes --------------------------------------------------------
 
-  private publish(changes: TableChange[]): void {
+  private publish(changes: TableChange<TableKey>[]): void {
     for (const { key, entry, previous, fromFabric } of changes) {
       if (fromFabric) continue;
-      const vlan = Math.floor(key / TWO32);
-      const ip = formatIPv4(key % TWO32);
+      const vlan = vlanOfKey(key);
+      const ip = formatKeyAddress(key);
       if (entry === null) {
         if (previous?.source === 'api') void this.count(this.client.deleteIntent(vlan, ip));
         else if (previous?.source === 'learned') void this.count(this.client.deleteLearned(vlan, ip));
         continue;
       }
       const mac = formatMac(macFromNumber(entry.mac));
+      const router = entry.router === true ? { router: true } : {};
       if (entry.source === 'api') {
-        void this.count(this.client.putIntent({ ip, mac, vlan }));
+        void this.count(this.client.putIntent({ ip, mac, vlan, ...router }));
         // An API binding replaces what this host had learned for the address.
         if (previous?.source === 'learned' && previous.host === undefined) void this.client.deleteLearned(vlan, ip);
       } else if (entry.source === 'learned') {
-        void this.count(this.client.putLearned({ ip, mac, vlan, seq: entry.seq ?? 1, ...(entry.port ? { port: entry.port } : {}) }));
+        void this.count(this.client.putLearned({ ip, mac, vlan, seq: entry.seq ?? 1, ...(entry.port ? { port: entry.port } : {}), ...router }));
       } else if (previous?.source === 'api' && previous.host === undefined) {
         void this.count(this.client.deleteIntent(vlan, ip));
       }
@@ -141,7 +149,7 @@ export class FabricSync {
 
   private async applyEvents(batch: FabricSync['pending']): Promise<void> {
     const ops: WriteOp[] = [];
-    const movedAway: { vlan: number; ip: number; mac: Uint8Array }[] = [];
+    const movedAway: { vlan: number; ip: BindingIp; mac: Uint8Array }[] = [];
     for (const item of batch) {
       this.counters.received++;
       const current = this.table.entry(item.vlan, item.ip);
@@ -161,18 +169,21 @@ export class FabricSync {
   }
 
   /** The op that installs another host's record here, or null when ours stands. */
-  private installOp(record: BindingRecord, kind: BindingKind, current: ReturnType<BindingTable['entry']>): (WriteOp & { op: 'upsert'; mac: Uint8Array }) | null {
-    const ip = parseIPv4(record.ip)!;
+  private installOp(record: BindingRecord, kind: BindingKind, current: Entry | undefined): (WriteOp & { op: 'upsert'; mac: Uint8Array }) | null {
+    const ip = parseAddress(record.ip);
     const mac = parseMac(record.mac)!;
     const origin = { host: record.host, seq: record.seq };
+    const router = record.router === true;
+    // The binding's value: its MAC, and for IPv6 its router flag.
+    const same = current !== undefined && current.mac === macToNumber(mac) && (current.router === true) === router;
     if (kind === 'intent') {
-      if (current?.source === 'api' && current.mac === macToNumber(mac) && current.host === record.host) return null;
-      return { op: 'upsert', ip, vlan: record.vlan, mac, source: 'api', origin };
+      if (current?.source === 'api' && same && current.host === record.host) return null;
+      return { op: 'upsert', ip, vlan: record.vlan, mac, router, source: 'api', origin };
     }
     // A learned record: a local learned binding with a higher or equal sequence stands.
     if (current && current.source === 'learned' && current.host === undefined && (current.seq ?? 0) >= record.seq) return null;
-    if (current && current.source === 'remote' && current.host === record.host && current.seq === record.seq && current.mac === macToNumber(mac)) return null;
-    return { op: 'upsert', ip, vlan: record.vlan, mac, source: 'remote', origin, ...(record.port ? { port: `${record.host}/${record.port}` } : {}) };
+    if (current && current.source === 'remote' && current.host === record.host && current.seq === record.seq && same) return null;
+    return { op: 'upsert', ip, vlan: record.vlan, mac, router, source: 'remote', origin, ...(record.port ? { port: `${record.host}/${record.port}` } : {}) };
   }
 
   /**
@@ -180,9 +191,9 @@ export class FabricSync {
    * Forget where its MAC was here (frames to it flood, the uplink among them, until it is seen
    * on the uplink) and announce the move on our ports.
    */
-  private followMoves(moved: { vlan: number; ip: number; mac: Uint8Array }[]): void {
+  private followMoves(moved: { vlan: number; ip: BindingIp; mac: Uint8Array }[]): void {
     if (moved.length === 0) return;
-    const byMac = new Map<string, { vlan: number; mac: Uint8Array; ips: number[] }>();
+    const byMac = new Map<string, { vlan: number; mac: Uint8Array; ips: BindingIp[] }>();
     for (const m of moved) {
       const id = `${m.vlan}/${formatMac(m.mac)}`;
       if (!byMac.has(id)) byMac.set(id, { vlan: m.vlan, mac: m.mac, ips: [] });
@@ -194,18 +205,18 @@ export class FabricSync {
       this.announcer?.announceRemoteMove(vlan, ips, mac);
       for (const ip of ips) {
         const holder = this.table.entry(vlan, ip)?.host;
-        this.events.emit('moved', { ip: formatIPv4(ip), vlan, mac: formatMac(mac), from: this.config.host, to: holder ?? 'fabric', reason: 'seen on another host' });
+        this.events.emit('moved', { ip: formatIp(ip), vlan, mac: formatMac(mac), from: this.config.host, to: holder ?? 'fabric', reason: 'seen on another host' });
       }
     }
   }
 
   /** The complete fabric: install what we lack, drop other hosts' bindings it no longer has. */
   private async fullSync(records: SyncedBinding[]): Promise<void> {
-    const seen = new Set<number>();
+    const seen = new Set<TableKey>();
     const batch: FabricSync['pending'] = [];
     for (const { record, kind } of records) {
-      const ip = parseIPv4(record.ip)!;
-      seen.add(keyOf(record.vlan, ip));
+      const ip = parseAddress(record.ip);
+      seen.add(keyFor(record.vlan, ip));
       if (record.host !== this.config.host) batch.push({ record, kind, vlan: record.vlan, ip, remove: false });
     }
     const stale: WriteOp[] = [];
@@ -214,15 +225,25 @@ export class FabricSync {
       if (host === undefined || seen.has(entry.key)) continue;
       stale.push({ op: 'remove', ip: entry.ip, vlan: entry.vlan, source: entry.source, origin: { host, seq: 0 } });
     }
+    for (const entry of this.table.scan6()) {
+      const host = entry.host;
+      if (host === undefined || seen.has(entry.key)) continue;
+      stale.push({ op: 'remove', ip: entry.ip, vlan: entry.vlan, source: entry.source, origin: { host, seq: 0 } });
+    }
     await this.applyEvents(batch);
     if (stale.length > 0) await this.table.write(stale);
     // What this host learned (before a restart, or while etcd was away) is published again;
     // the client writes only what etcd does not already hold from us.
-    for (const entry of this.table.scan()) {
-      if (entry.host !== undefined || entry.source !== 'learned') continue;
-      const mac = formatMac(macFromNumber(entry.mac));
+    for (const entry of this.table.scan('learned')) {
+      if (entry.host !== undefined) continue;
       const port = entry.port;
-      void this.count(this.client.putLearned({ ip: formatIPv4(entry.ip), mac, vlan: entry.vlan, seq: entry.seq ?? 1, ...(port ? { port } : {}) }));
+      void this.count(this.client.putLearned({ ip: formatIp(entry.ip), mac: formatMac(macFromNumber(entry.mac)), vlan: entry.vlan, seq: entry.seq ?? 1, ...(port ? { port } : {}) }));
+    }
+    for (const entry of this.table.scan6('learned')) {
+      if (entry.host !== undefined) continue;
+      const port = entry.port;
+      const router = entry.router ? { router: true } : {};
+      void this.count(this.client.putLearned({ ip: formatIp(entry.ip), mac: formatMac(macFromNumber(entry.mac)), vlan: entry.vlan, seq: entry.seq ?? 1, ...(port ? { port } : {}), ...router }));
     }
     this.log.info('fabric synchronised', {
       records: records.length,
@@ -237,6 +258,12 @@ export class FabricSync {
   private countRemote(): void {
     let n = 0;
     for (const entry of this.table.scan()) if (entry.host !== undefined) n++;
+    for (const entry of this.table.scan6()) if (entry.host !== undefined) n++;
     this.counters.remoteBindings = n;
   }
+}
+
+/** An address from a record or key the client validated (records.ts): IPv6 when it has a ':'. */
+function parseAddress(text: string): BindingIp {
+  return text.includes(':') ? parseIPv6(text)! : parseIPv4(text)!;
 }

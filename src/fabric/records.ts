@@ -1,7 +1,13 @@
 // The fabric's records in etcd: the key layout and the JSON values, validated both ways.
 // Anything read from etcd is untrusted (other hosts, other versions, an operator's etcdctl):
 // parse* return null for a malformed key or value instead of throwing.
+//
+// An address is a key segment, `<prefix>bindings/<kind>/<vlan>/<ip>`, in one text per address
+// so that a binding has exactly one key: IPv4 dotted decimal, IPv6 in RFC 5952 form
+// (`2001:db8::7`; ':' is an ordinary byte in an etcd key, and no form has a '/'). A key with
+// another text for an IPv6 address (`2001:DB8:0::7`) is not in the layout.
 import { isIPv4 } from 'node:net';
+import { formatIPv6, parseIPv6 } from '../dataplane/address';
 
 /** Intent comes from the API and has no lease; learned comes from a host's dataplane, under its lease. */
 export type BindingKind = 'intent' | 'learned';
@@ -18,6 +24,8 @@ export interface BindingRecord {
   seq: number;
   /** The port the binding was learned on, when it was learned. */
   port?: string;
+  /** IPv6 only: the binding is a router's (R set in its Neighbor Advertisements). Present only when true. */
+  router?: true;
   /** ISO time of the write. */
   updated: string;
 }
@@ -30,6 +38,8 @@ export interface BindingInput {
   /** Required for learned records (the takeover rule compares it); intents default to Date.now(). */
   seq?: number;
   port?: string;
+  /** IPv6 only. */
+  router?: boolean;
 }
 
 export interface HostRecord {
@@ -76,7 +86,7 @@ export class FabricKeys {
     if (parts[0] !== 'bindings' || parts.length !== 4) return null;
     const [, kind, vlanText, ip] = parts as [string, string, string, string];
     if (kind !== 'intent' && kind !== 'learned') return null;
-    if (!/^\d{1,4}$/.test(vlanText) || !isIPv4(ip)) return null;
+    if (!/^\d{1,4}$/.test(vlanText) || canonicalAddress(ip) !== ip) return null;
     const vlan = Number(vlanText);
     if (vlan > MAX_VLAN || String(vlan) !== vlanText) return null;
     return { type: 'binding', kind, vlan, ip };
@@ -84,6 +94,16 @@ export class FabricKeys {
 }
 
 export type ParsedKey = { type: 'binding'; kind: BindingKind; vlan: number; ip: string } | { type: 'host'; host: string };
+
+/**
+ * The one text of the address `ip` in keys and records: itself for IPv4, the RFC 5952 form for
+ * IPv6; null when it is neither (an IPv6 zone, `fe80::1%eth0`, included).
+ */
+export function canonicalAddress(ip: string): string | null {
+  if (isIPv4(ip)) return ip;
+  const bytes = ip.includes(':') ? parseIPv6(ip) : null;
+  return bytes ? formatIPv6(bytes) : null;
+}
 
 /** Host names become key segments: no '/', nothing exotic. */
 export function validHostName(host: string): boolean {
@@ -114,9 +134,12 @@ export function parseBinding(value: Buffer | string, kind: BindingKind, vlan: nu
   if (o.source !== sourceOf(kind)) return null;
   if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0) return null;
   if (o.port !== undefined && (typeof o.port !== 'string' || o.port.length === 0)) return null;
+  // A router flag only on an IPv6 binding, and only as true (absent: false).
+  if (o.router !== undefined && (o.router !== true || !ip.includes(':'))) return null;
   if (typeof o.updated !== 'string' || Number.isNaN(Date.parse(o.updated))) return null;
   const record: BindingRecord = { ip, mac: o.mac, vlan, host: o.host, source: sourceOf(kind), seq: o.seq, updated: o.updated };
   if (o.port !== undefined) record.port = o.port as string;
+  if (o.router === true) record.router = true;
   return record;
 }
 
@@ -134,10 +157,15 @@ export function parseHost(value: Buffer | string, host: string): HostRecord | nu
   return { host, started: o.started, version: o.version };
 }
 
-/** Checks the address of a delete (a programming error throws, as in bindingRecord). */
-export function checkAddress(vlan: number, ip: string): void {
-  if (!isIPv4(ip)) throw new TypeError(`fabric: '${ip}' is not an IPv4 address`);
+/**
+ * Checks the address of a write (a programming error throws, as in bindingRecord) and returns
+ * its text as keys hold it (see canonicalAddress).
+ */
+export function checkAddress(vlan: number, ip: string): string {
+  const text = canonicalAddress(ip);
+  if (text === null) throw new TypeError(`fabric: '${ip}' is not an IPv4 or IPv6 address`);
   if (!Number.isInteger(vlan) || vlan < 0 || vlan > MAX_VLAN) throw new TypeError(`fabric: vlan ${vlan} is not an integer in 0..${MAX_VLAN}`);
+  return text;
 }
 
 /**
@@ -145,7 +173,7 @@ export function checkAddress(vlan: number, ip: string): void {
  * validates user input before it gets here).
  */
 export function bindingRecord(input: BindingInput, kind: BindingKind, host: string, now = new Date()): BindingRecord {
-  checkAddress(input.vlan, input.ip);
+  const ip = checkAddress(input.vlan, input.ip);
   const mac = String(input.mac).toLowerCase();
   if (!MAC.test(mac)) throw new TypeError(`fabric: '${input.mac}' is not a MAC address (aa:bb:cc:dd:ee:ff)`);
   if (kind === 'learned' && input.seq === undefined) throw new TypeError('fabric: a learned binding needs a seq');
@@ -154,14 +182,16 @@ export function bindingRecord(input: BindingInput, kind: BindingKind, host: stri
   if (input.port !== undefined && (typeof input.port !== 'string' || input.port.length === 0)) {
     throw new TypeError('fabric: port must be a non-empty string when given');
   }
-  const record: BindingRecord = { ip: input.ip, mac, vlan: input.vlan, host, source: sourceOf(kind), seq, updated: now.toISOString() };
+  if (input.router && !ip.includes(':')) throw new TypeError(`fabric: '${ip}' is IPv4: only an IPv6 binding has a router flag`);
+  const record: BindingRecord = { ip, mac, vlan: input.vlan, host, source: sourceOf(kind), seq, updated: now.toISOString() };
   if (input.port !== undefined) record.port = input.port;
+  if (input.router) record.router = true;
   return record;
 }
 
 /** The same binding as far as the fabric's consumers care (seq and time aside). */
 export function sameBinding(a: BindingRecord, b: BindingRecord): boolean {
-  return a.mac === b.mac && a.host === b.host && a.port === b.port;
+  return a.mac === b.mac && a.host === b.host && a.port === b.port && a.router === b.router;
 }
 
 /**

@@ -1,29 +1,41 @@
 // Keeps the binding store in step with the table. API writes are stored before the API
 // answers; learned bindings (and the last-seen, moves and port of any binding) are gathered
 // and stored in one transaction every FLUSH_MS, so a crash loses at most that much learning.
-import type { Entry } from '../table/binding_table';
+// IPv4 keys (numbers) and IPv6 keys (bigints) share the pending set: a key of one family never
+// equals one of the other, and a flush stores both in the same transaction.
+import type { Entry, TableKey } from '../table/binding_table';
 import type { Logger } from '../log/logger';
 import type { BindingStore } from './binding_store';
 
 export const FLUSH_MS = 500;
 
 export class TableJournal {
-  private readonly pending = new Set<number>();
+  private readonly pending = new Set<TableKey>();
   private readonly timer: NodeJS.Timeout;
   private failing = false;
 
   constructor(
     private readonly store: BindingStore,
     /** A key's current state, which the store holds from then on (its last-seen included). */
-    private readonly takeForStore: (key: number) => Entry | undefined,
+    private readonly takeForStore: (key: TableKey) => Entry | undefined,
     private readonly log: Logger,
   ) {
     this.timer = setInterval(() => this.flush(), FLUSH_MS);
     this.timer.unref();
   }
 
-  /** These keys changed. `durable`: store their state now (throws if it cannot be stored). */
+  /** These IPv4 keys changed. `durable`: store their state now (throws if it cannot be stored). */
   changed(keys: Iterable<number>, durable: boolean): void {
+    this.changedKeys(keys, durable);
+  }
+
+  /** The same for IPv6 keys. */
+  changed6(keys: Iterable<bigint>, durable: boolean): void {
+    this.changedKeys(keys, durable);
+  }
+
+  /** Keys of either family, stored in one transaction when `durable` (a mixed import is all or nothing). */
+  changedKeys(keys: Iterable<TableKey>, durable: boolean): void {
     if (!durable) {
       for (const key of keys) this.pending.add(key);
       return;
@@ -53,7 +65,7 @@ export class TableJournal {
     this.store.close();
   }
 
-  private *states(keys: Iterable<number>): Generator<[number, Entry | undefined]> {
+  private *states(keys: Iterable<TableKey>): Generator<[TableKey, Entry | undefined]> {
     for (const key of keys) yield [key, this.takeForStore(key)];
   }
 }
