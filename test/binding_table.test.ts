@@ -50,11 +50,11 @@ function mac(next: () => number): Uint8Array {
 }
 
 /** A table holding static, API, learned and other hosts' bindings on a small key space. */
-async function prepared(seed: number, capacity: number): Promise<{ table: BindingTable; dataplane: FakeDataplane; journaled: number[] }> {
+async function prepared(seed: number, capacity: number): Promise<{ table: BindingTable; dataplane: FakeDataplane; journaled: TableKey[] }> {
   const next = seededRandom(seed);
   const dataplane = new FakeDataplane();
   const table = new BindingTable(dataplane, capacity);
-  const journaled: number[] = [];
+  const journaled: TableKey[] = [];
   table.journal = { changed: (keys) => void journaled.push(...keys) };
   const key = (): { ip: number; vlan: number } => ({ ip: 0x0a000000 + Math.floor(next() * 3000), vlan: Math.floor(next() * 2) });
   table.seed(Array.from({ length: 300 }, () => ({ ...key(), mac: mac(next) })));
@@ -194,18 +194,10 @@ describe('BindingTable IPv6', () => {
     assert.equal(new BindingTable(new FakeDataplane(), 1_000_000).ipv6Capacity, 65536);
   });
 
-  it('tells each family\'s keys to its own journal method and change hook', async () => {
+  it('tells the journal both families\' keys in one call, and each family\'s changes to its own hook', async () => {
     const table = new BindingTable(new FakeDataplane(), 100);
-    const journal4: [number[], boolean][] = [];
-    const journal6: [bigint[], boolean][] = [];
-    table.journal = {
-      changed: (keys, durable) => {
-        const list = [...keys];
-        assert.ok(list.every((k) => typeof k === 'number'), 'only numbers for IPv4');
-        journal4.push([list, durable]);
-      },
-      changed6: (keys, durable) => void journal6.push([[...keys], durable]),
-    };
+    const journal: [TableKey[], boolean][] = [];
+    table.journal = { changed: (keys, durable) => void journal.push([[...keys], durable]) };
     const changes4: TableChange[] = [];
     const changes6: TableChange<bigint>[] = [];
     table.onChanges = (c) => void changes4.push(...c);
@@ -214,19 +206,13 @@ describe('BindingTable IPv6', () => {
       { op: 'upsert', ip: 0x0a000001, vlan: 3, mac: mac6(1) },
       { op: 'upsert', ip: ip6('2001:db8::1'), vlan: 3, mac: mac6(2), router: true },
     ]);
-    assert.deepEqual(journal4, [[[keyOf(3, 0x0a000001)], true]]);
-    assert.deepEqual(journal6, [[[key6Of(3, ip6('2001:db8::1'))], true]]);
+    // One durable call for the write: one transaction in the state store.
+    assert.deepEqual(journal, [[[keyOf(3, 0x0a000001), key6Of(3, ip6('2001:db8::1'))], true]]);
     assert.deepEqual(changes4.map((c) => [c.key, c.entry?.mac]), [[keyOf(3, 0x0a000001), macToNumber(mac6(1))]]);
     assert.deepEqual(changes6.map((c) => [c.key, c.entry?.mac, c.entry?.router, c.previous]), [[key6Of(3, ip6('2001:db8::1')), macToNumber(mac6(2)), true, null]]);
-    // Learned changes may wait for the next flush; an IPv6-only write does not touch changed().
+    // Learned changes may wait for the next flush.
     await table.write([{ op: 'upsert', ip: ip6('2001:db8::2'), vlan: 3, mac: mac6(3), source: 'learned' }]);
-    assert.deepEqual([journal4.length, journal6.at(-1)![1]], [1, false]);
-    // A journal that knows no IPv6 (a state store before schema 2) still gets its IPv4 keys.
-    const plain = new BindingTable(new FakeDataplane(), 100);
-    const seen: number[] = [];
-    plain.journal = { changed: (keys) => void seen.push(...keys) };
-    await plain.write([{ op: 'upsert', ip: ip6('2001:db8::1'), vlan: 0, mac: mac6(1) }, { op: 'upsert', ip: 7, vlan: 0, mac: mac6(1) }]);
-    assert.deepEqual(seen, [7]);
+    assert.deepEqual(journal.at(-1), [[key6Of(3, ip6('2001:db8::2'))], false]);
   });
 
   it('lists (VLAN, IPv4 before IPv6, address), pages through both families, and filters', async () => {
@@ -305,7 +291,7 @@ describe('BindingTable IPv6', () => {
         const dataplane = new FakeDataplane();
         const table = new BindingTable(dataplane, capacity, undefined, 400);
         const keys: TableKey[] = [];
-        table.journal = { changed: (k) => void keys.push(...k), changed6: (k) => void keys.push(...k) };
+        table.journal = { changed: (k) => void keys.push(...k) };
         await table.write([{ op: 'upsert', ip: ip6('2001:db8::5'), vlan: 1, mac: mac6(9), source: 'static' }, { op: 'upsert', ip: 0x0a000005, vlan: 1, mac: mac6(9), source: 'static' }]);
         keys.length = 0;
         return { table, dataplane, keys };

@@ -24,18 +24,11 @@ export class TableJournal {
     this.timer.unref();
   }
 
-  /** These IPv4 keys changed. `durable`: store their state now (throws if it cannot be stored). */
-  changed(keys: Iterable<number>, durable: boolean): void {
-    this.changedKeys(keys, durable);
-  }
-
-  /** The same for IPv6 keys. */
-  changed6(keys: Iterable<bigint>, durable: boolean): void {
-    this.changedKeys(keys, durable);
-  }
-
-  /** Keys of either family, stored in one transaction when `durable` (a mixed import is all or nothing). */
-  changedKeys(keys: Iterable<TableKey>, durable: boolean): void {
+  /**
+   * These keys changed, of either family. `durable`: store their state now, in one transaction
+   * (a mixed import is all or nothing; throws if it cannot be stored).
+   */
+  changed(keys: Iterable<TableKey>, durable: boolean): void {
     if (!durable) {
       for (const key of keys) this.pending.add(key);
       return;

@@ -72,10 +72,11 @@ export type Outcome =
 
 /** Where the table's changes go to survive a restart (the state store). */
 export interface TableJournal {
-  /** These IPv4 keys changed; `durable`: their new state is stored before this returns. */
-  changed(keys: Iterable<number>, durable: boolean): void;
-  /** The same for IPv6 keys (bigints). A journal without it does not keep IPv6 bindings. */
-  changed6?(keys: Iterable<bigint>, durable: boolean): void;
+  /**
+   * These keys (IPv4 numbers, IPv6 bigints) changed; `durable`: their new state is stored
+   * before this returns, all of them in one transaction (a mixed import is all or nothing).
+   */
+  changed(keys: Iterable<TableKey>, durable: boolean): void;
 }
 
 export interface WriteResult {
@@ -432,7 +433,8 @@ export class BindingTable {
           if (current.source !== source || current.host !== op.origin?.host || (op.origin && op.origin.seq !== current.seq)) {
             // Same MAC from another source or host: it now belongs to that one (a higher source
             // stops aging; a local claim of a remote binding takes it over with a higher seq).
-            staged.set(key, { ...current, source, lastSeen: now, ...originOf(op, current) });
+            // The port too: a takeover names where the binding now lives, not where it was.
+            staged.set(key, { ...current, source, port: op.port ?? current.port, lastSeen: now, ...originOf(op, current) });
             effective.push(upsertOf(op.vlan, op.ip, op.mac, router, source));
           }
         } else if (current !== null && op.op === 'add' && current.mac !== mac) outcome = 'conflict';
@@ -601,18 +603,7 @@ export class BindingTable {
 
   /** Tells the journal about changed keys, each family through its own method. */
   private journalChanged(keys: readonly TableKey[], durable: boolean): void {
-    if (!this.journal || keys.length === 0) return;
-    let keys4: number[] = [];
-    let keys6: bigint[] = [];
-    if (keys.every((key) => typeof key === 'number')) keys4 = keys as number[];
-    else {
-      for (const key of keys) {
-        if (typeof key === 'number') keys4.push(key);
-        else keys6.push(key);
-      }
-    }
-    if (keys4.length > 0) this.journal.changed(keys4, durable);
-    if (keys6.length > 0) this.journal.changed6?.(keys6, durable);
+    if (this.journal && keys.length > 0) this.journal.changed(keys, durable);
   }
 }
 
