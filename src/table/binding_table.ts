@@ -13,10 +13,9 @@
 // IPv6 ones. An address is an IPv4 number or 16 IPv6 bytes wherever the table takes one; a key
 // is a number or a bigint (binding_key.ts). Listing orders (VLAN, IPv4 before IPv6, address).
 //
-// What follows the table's changes (the state store's journal, the fabric) gets IPv4 keys
-// through changed()/onChanges and IPv6 keys through changed6()/onChanges6, so that code
-// written for number keys never sees a bigint; without the IPv6 half, IPv6 bindings are
-// neither stored nor shared.
+// The state store's journal gets the keys of both families in one call (one transaction); the
+// fabric gets IPv4 changes through onChanges and IPv6 ones through onChanges6, so that code
+// written for number keys never sees a bigint.
 import { formatIPv4, formatIPv6, formatMac, type Prefix6 } from '../dataplane/address';
 import { DEFAULT_IPV6_CAPACITY, SOURCE_RANK, type BindingColumns, type BindingSource, type Update, type UpdateSummary } from '../dataplane/updates';
 import { addressOfKey6, key6Of, keyOf, vlanOfKey, type TableKey } from './binding_key';
