@@ -433,6 +433,7 @@ export class Learner {
       if (i === 0) send();
       else setTimeout(send, i * garpIntervalMs).unref();
     }
+    // `garps`: announcements per address and port, gratuitous ARP or unsolicited NA.
     this.events.emit('announced', { ips: ips.map(formatBindingIp), vlan, mac: formatMac(mac), garps: garpCount });
   }
 

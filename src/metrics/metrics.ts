@@ -228,17 +228,18 @@ export class Metrics {
     });
     const learner = (): LearnerStats => this.source.learner();
     const learnerCounters: [string, keyof LearnerStats, string][] = [
-      ['microarp_bindings_learned_total', 'learned', 'Bindings learned from ARP'],
+      ['microarp_bindings_learned_total', 'learned', 'Bindings learned from ARP and Neighbor Discovery'],
       ['microarp_bindings_aged_total', 'aged', 'Learned bindings removed after silence and an unanswered probe'],
       ['microarp_learn_overflow_total', 'overflow', 'Bindings not learned because a per-port or per-VLAN cap was reached'],
       ['microarp_learn_outside_subnet_total', 'outsideSubnet', 'Senders not learned because they are outside learning.subnets'],
-      ['microarp_probes_sent_total', 'probesSent', 'Unicast ARP probes sent to binding owners'],
+      ['microarp_probes_sent_total', 'probesSent', 'Unicast probes sent to binding owners (ARP probes, or Neighbor Solicitations for IPv6)'],
       ['microarp_conflicts_total', 'conflicts', 'Claims of a bound IP by another MAC'],
       ['microarp_claims_refused_total', 'claimsRefused', 'Conflicting claims refused (owner answered, higher source, or frozen)'],
       ['microarp_claims_won_total', 'claimsWon', 'Conflicting claims that replaced a silent owner'],
       ['microarp_binding_moves_total', 'moves', 'Bindings whose MAC moved to another port'],
       ['microarp_binding_freezes_total', 'freezes', 'Bindings frozen for moving too often'],
       ['microarp_garps_sent_total', 'garpsSent', 'Gratuitous ARPs sent to announce a moved binding'],
+      ['microarp_nas_sent_total', 'nasSent', 'Unsolicited Neighbor Advertisements sent to announce a moved IPv6 binding'],
     ];
     for (const [name, key, help] of learnerCounters) pulledCounter(name, help, () => learner()[key]);
     pulledCounter('microarp_table_updates_total', 'Table updates (adds, replaces, removes) applied through the ring', () =>

@@ -31,19 +31,31 @@ export interface CapturedFrame {
 }
 
 /** Frames the VM received while `during` ran (and `settleMs` after, for stragglers). */
-export async function capture(vm: NetnsPeer, during: () => Promise<void> | void, settleMs = 300): Promise<CapturedFrame[]> {
-  const child: ChildProcess = spawn('ip', ['netns', 'exec', vm.ns, '/usr/bin/python3', SNIFF, vm.peerIf], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+export function capture(vm: NetnsPeer, during: () => Promise<void> | void, settleMs = 300): Promise<CapturedFrame[]> {
+  return sniff(spawn('ip', ['netns', 'exec', vm.ns, '/usr/bin/python3', SNIFF, vm.peerIf], { stdio: ['pipe', 'pipe', 'inherit'] }), during, settleMs);
+}
+
+/**
+ * Frames the VM sent while `during` ran, as they arrive at the host end of its veth (where
+ * microarp reads them), including those microarp consumes and never passes on; not those
+ * microarp sends the VM.
+ */
+export function captureSent(vm: NetnsPeer, during: () => Promise<void> | void, settleMs = 300): Promise<CapturedFrame[]> {
+  return sniff(spawn('/usr/bin/python3', [SNIFF, vm.hostIf], { stdio: ['pipe', 'pipe', 'inherit'] }), during, settleMs);
+}
+
+async function sniff(child: ChildProcess, during: () => Promise<void> | void, settleMs: number): Promise<CapturedFrame[]> {
+  // Listened for from the start: a sniffer that ends early must not leave the wait below hanging.
+  const exited = new Promise((r) => child.once('exit', r));
   const frames: CapturedFrame[] = [];
   const lines = createInterface({ input: child.stdout! });
-  await new Promise<void>((resolve) => lines.once('line', () => resolve())); // {"ready": true}
+  const ready = await Promise.race([new Promise<boolean>((r) => lines.once('line', () => r(true))), exited.then(() => false)]); // {"ready": true}
+  if (!ready) throw new Error('sniff.py ended before it was listening');
   lines.on('line', (l) => frames.push(JSON.parse(l) as CapturedFrame));
   try {
     await during();
     await new Promise((r) => setTimeout(r, settleMs));
   } finally {
-    const exited = new Promise((r) => child.once('exit', r));
     child.stdin!.end();
     await exited;
   }
