@@ -15,24 +15,28 @@ void store_be16(uint8_t* p, uint16_t v) {
   p[1] = static_cast<uint8_t>(v);
 }
 
-ParsedFrame malformed(DropReason why) {
-  return ParsedFrame{FrameClass::malformed, why, false, 0, 0, 0};
+// The classifier writes into the caller's ParsedFrame rather than returning one: a struct
+// built field by field and returned in registers went through the stack with narrow stores
+// and a wide reload, a store-forwarding stall on every frame (perf: most of classify_frame's
+// samples, and 12% of the replies when the struct grew for ND).
+void fail(ParsedFrame& parsed, DropReason why) {
+  parsed = ParsedFrame{FrameClass::malformed, why, false, 0, 0, 0};
 }
 
 // The ARP checks run in a fixed order, cheapest and most telling first, so that a frame with
 // several faults is always counted under the same reason.
-ParsedFrame classify_arp(const uint8_t* frame, uint32_t len, ParsedFrame parsed) {
+void classify_arp(const uint8_t* frame, uint32_t len, ParsedFrame& parsed) {
   const uint32_t off = parsed.l3_offset;
-  if (len < off + kArpBodyLen) return malformed(DropReason::arp_truncated);
+  if (len < off + kArpBodyLen) return fail(parsed, DropReason::arp_truncated);
   const uint8_t* arp = frame + off;
-  if (load_be16(arp + arp_field::htype) != 1) return malformed(DropReason::arp_bad_htype);
+  if (load_be16(arp + arp_field::htype) != 1) return fail(parsed, DropReason::arp_bad_htype);
   if (load_be16(arp + arp_field::ptype) != kEtherTypeIpv4)
-    return malformed(DropReason::arp_bad_ptype);
-  if (arp[arp_field::hlen] != 6) return malformed(DropReason::arp_bad_hlen);
-  if (arp[arp_field::plen] != 4) return malformed(DropReason::arp_bad_plen);
+    return fail(parsed, DropReason::arp_bad_ptype);
+  if (arp[arp_field::hlen] != 6) return fail(parsed, DropReason::arp_bad_hlen);
+  if (arp[arp_field::plen] != 4) return fail(parsed, DropReason::arp_bad_plen);
 
   const uint16_t op = load_be16(arp + arp_field::op);
-  if (op != kArpOpRequest && op != kArpOpReply) return malformed(DropReason::arp_bad_opcode);
+  if (op != kArpOpRequest && op != kArpOpReply) return fail(parsed, DropReason::arp_bad_opcode);
 
   const uint32_t spa = load_be32_raw(arp + arp_field::spa);
   const uint32_t tpa = load_be32_raw(arp + arp_field::tpa);
@@ -45,7 +49,6 @@ ParsedFrame classify_arp(const uint8_t* frame, uint32_t len, ParsedFrame parsed)
   } else {
     parsed.cls = FrameClass::arp_request;
   }
-  return parsed;
 }
 
 }  // namespace
@@ -56,13 +59,13 @@ uint32_t load_be32_raw(const uint8_t* p) {
   return v;
 }
 
-ParsedFrame classify_frame(const uint8_t* frame, uint32_t len) {
-  if (len < kEthHeaderLen) return malformed(DropReason::truncated);
+void classify_frame_into(const uint8_t* frame, uint32_t len, ParsedFrame& parsed) {
+  if (len < kEthHeaderLen) return fail(parsed, DropReason::truncated);
 
-  ParsedFrame parsed{FrameClass::other, DropReason::none, false, 0, kEthHeaderLen, 0};
+  parsed = ParsedFrame{FrameClass::other, DropReason::none, false, 0, kEthHeaderLen, 0};
   uint16_t ether_type = load_be16(frame + 12);
   if (ether_type == kEtherTypeVlan) {
-    if (len < kEthHeaderLen + kVlanTagLen) return malformed(DropReason::truncated);
+    if (len < kEthHeaderLen + kVlanTagLen) return fail(parsed, DropReason::truncated);
     parsed.tagged = true;
     parsed.vlan = load_be16(frame + 14) & 0x0FFF;
     ether_type = load_be16(frame + 16);
@@ -74,14 +77,20 @@ ParsedFrame classify_frame(const uint8_t* frame, uint32_t len) {
       return classify_arp(frame, len, parsed);
     case kEtherTypeIpv4:
       parsed.cls = FrameClass::ipv4;
-      return parsed;
+      return;
     case kEtherTypeIpv6:
       return classify_ipv6(frame, len, parsed);
     default:
       // A second tag (QinQ) is "other" too: it is switched, never answered.
       parsed.cls = FrameClass::other;
-      return parsed;
+      return;
   }
+}
+
+ParsedFrame classify_frame(const uint8_t* frame, uint32_t len) {
+  ParsedFrame parsed;
+  classify_frame_into(frame, len, parsed);
+  return parsed;
 }
 
 RequestVerdict decide_request(const uint8_t* frame, uint16_t l3_offset, bool found,

@@ -57,6 +57,9 @@ constexpr uint32_t htype = 0, ptype = 2, hlen = 4, plen = 5, op = 6;
 constexpr uint32_t sha = 8, spa = 14, tha = 18, tpa = 24;
 }  // namespace arp_field
 
+// Classifies the frame into `parsed` (the workers' form: see frame.cc on why not a return).
+void classify_frame_into(const uint8_t* frame, uint32_t len, ParsedFrame& parsed);
+// The same, returned: for tests and tools.
 ParsedFrame classify_frame(const uint8_t* frame, uint32_t len);
 
 // Reads a 32-bit field exactly as it lies in the frame (network byte order).

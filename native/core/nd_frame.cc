@@ -9,8 +9,9 @@ namespace {
 
 uint16_t load_be16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
-ParsedFrame malformed(DropReason why) {
-  return ParsedFrame{FrameClass::malformed, why, false, 0, 0, 0};
+// As frame.cc's: the classifier writes into the caller's ParsedFrame.
+void fail(ParsedFrame& parsed, DropReason why) {
+  parsed = ParsedFrame{FrameClass::malformed, why, false, 0, 0, 0};
 }
 
 // The fixed part of each ND message, before its options (RFC 4861 section 4), by type - 133.
@@ -88,30 +89,30 @@ uint16_t icmpv6_checksum(const uint8_t* ip6, uint32_t message_len) {
   return static_cast<uint16_t>(~without);
 }
 
-ParsedFrame classify_ipv6(const uint8_t* frame, uint32_t len, ParsedFrame parsed) {
+void classify_ipv6(const uint8_t* frame, uint32_t len, ParsedFrame& parsed) {
   parsed.cls = FrameClass::ipv6;
   const uint32_t off = parsed.l3_offset;
-  if (len < off + kIpv6HeaderLen + 1) return parsed;
+  if (len < off + kIpv6HeaderLen + 1) return;
   const uint8_t* ip6 = frame + off;
-  if ((ip6[0] >> 4) != 6 || ip6[ip6_field::next_header] != kNextHeaderIcmpv6) return parsed;
+  if ((ip6[0] >> 4) != 6 || ip6[ip6_field::next_header] != kNextHeaderIcmpv6) return;
   const uint8_t* msg = ip6 + kIpv6HeaderLen;
   const uint8_t type = msg[nd_field::type];
-  if (type < icmp6_type::router_solicitation || type > icmp6_type::redirect) return parsed;
+  if (type < icmp6_type::router_solicitation || type > icmp6_type::redirect) return;
 
   const unsigned kind = type - icmp6_type::router_solicitation;
   const uint32_t payload = load_be16(ip6 + ip6_field::payload_length);
   if (payload < kFixedLen[kind] || len < off + kIpv6HeaderLen + payload)
-    return malformed(DropReason::nd_truncated);
-  if (ip6[ip6_field::hop_limit] != kNdHopLimit) return malformed(DropReason::nd_bad_hop_limit);
-  if (msg[nd_field::code] != 0) return malformed(DropReason::nd_bad_code);
-  if (icmpv6_sum(ip6, payload) != 0xFFFF) return malformed(DropReason::nd_bad_checksum);
+    return fail(parsed, DropReason::nd_truncated);
+  if (ip6[ip6_field::hop_limit] != kNdHopLimit) return fail(parsed, DropReason::nd_bad_hop_limit);
+  if (msg[nd_field::code] != 0) return fail(parsed, DropReason::nd_bad_code);
+  if (icmpv6_sum(ip6, payload) != 0xFFFF) return fail(parsed, DropReason::nd_bad_checksum);
 
   // Options (RFC 4861 4.6): type, length in units of 8 bytes (never 0), data. The first
   // link-layer address option of the kind this message carries is the one acted on.
   for (uint32_t at = kFixedLen[kind]; at < payload;) {
-    if (payload - at < 2) return malformed(DropReason::nd_bad_option);
+    if (payload - at < 2) return fail(parsed, DropReason::nd_bad_option);
     const uint32_t option_len = uint32_t(msg[at + 1]) * 8;
-    if (option_len == 0 || option_len > payload - at) return malformed(DropReason::nd_bad_option);
+    if (option_len == 0 || option_len > payload - at) return fail(parsed, DropReason::nd_bad_option);
     if (msg[at] == kLladdrOption[kind] && parsed.lladdr_offset == 0)
       parsed.lladdr_offset = static_cast<uint16_t>(off + kIpv6HeaderLen + at + 2);
     at += option_len;
@@ -122,20 +123,19 @@ ParsedFrame classify_ipv6(const uint8_t* frame, uint32_t len, ParsedFrame parsed
       // RFC 4861 7.1.1: a solicitation from :: carries no source link-layer address. An
       // option fault, so checked before the target, as the documented order says.
       const bool dad = ipv6_is_unspecified(ip6 + ip6_field::src);
-      if (dad && parsed.lladdr_offset != 0) return malformed(DropReason::nd_bad_option);
-      if (ipv6_is_multicast(msg + nd_field::target)) return malformed(DropReason::nd_bad_target);
+      if (dad && parsed.lladdr_offset != 0) return fail(parsed, DropReason::nd_bad_option);
+      if (ipv6_is_multicast(msg + nd_field::target)) return fail(parsed, DropReason::nd_bad_target);
       parsed.cls = dad ? FrameClass::nd_dad : FrameClass::nd_ns;
       break;
     }
     case icmp6_type::neighbor_advertisement:
-      if (ipv6_is_multicast(msg + nd_field::target)) return malformed(DropReason::nd_bad_target);
+      if (ipv6_is_multicast(msg + nd_field::target)) return fail(parsed, DropReason::nd_bad_target);
       parsed.cls = FrameClass::nd_na;
       break;
     case icmp6_type::router_solicitation: parsed.cls = FrameClass::nd_rs; break;
     case icmp6_type::router_advertisement: parsed.cls = FrameClass::nd_ra; break;
     default: parsed.cls = FrameClass::nd_redirect; break;
   }
-  return parsed;
 }
 
 SolicitationVerdict decide_solicitation(const uint8_t* frame, const ParsedFrame& parsed,

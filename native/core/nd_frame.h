@@ -35,7 +35,7 @@ constexpr uint8_t kNaRouter = 0x80, kNaSolicited = 0x40, kNaOverride = 0x20;
 // A Neighbor Advertisement with one target link-layer address option: 24 + 8 bytes.
 constexpr uint32_t kNaMessageLen = 32;
 
-// Classifies the IPv6 frame whose header is at parsed.l3_offset: an ND class (with
+// Classifies, in place, the IPv6 frame whose header is at parsed.l3_offset: an ND class (with
 // parsed.lladdr_offset set when it carries its link-layer address option), plain `ipv6`, or
 // `malformed` with the first check it fails, in this order:
 //   nd_truncated (payload length short of the message, or frame short of the payload length),
@@ -44,7 +44,7 @@ constexpr uint32_t kNaMessageLen = 32;
 //   (a multicast NS/NA target).
 // Only ICMPv6 right after the fixed header is ND (RFC 4861 messages carry no extension
 // headers); anything else, and an IPv6 header the frame does not hold, is switched as `ipv6`.
-ParsedFrame classify_ipv6(const uint8_t* frame, uint32_t len, ParsedFrame parsed);
+void classify_ipv6(const uint8_t* frame, uint32_t len, ParsedFrame& parsed);
 
 // The ICMPv6 checksum field's value for the message of `message_len` bytes after the IPv6
 // header at `ip6`, as computed with the field itself taken as zero. Byte-order neutral: the

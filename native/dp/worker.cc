@@ -447,7 +447,7 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
     FrameInfo& f = info[i];
     rx_bytes += rte_pktmbuf_pkt_len(pkts[i]);
     const uint8_t* frame = rte_pktmbuf_mtod(pkts[i], const uint8_t*);
-    f.parsed = classify_frame(frame, rte_pktmbuf_data_len(pkts[i]));
+    classify_frame_into(frame, rte_pktmbuf_data_len(pkts[i]), f.parsed);
     if (f.parsed.cls == FrameClass::malformed) continue;
     if (f.parsed.tagged) tally.count(Counter::vlan_tagged);
     count_class(f.parsed.cls, tally);
