@@ -156,13 +156,39 @@ uint32_t rewrite_solicitation_into_advertisement(uint8_t* frame, uint32_t capaci
   if (capacity < length) return 0;
   uint8_t* ip6 = frame + off;
   uint8_t* msg = ip6 + kIpv6HeaderLen;
-  uint8_t owner[6];
-  unpack_mac(owner_word, owner);
-
   static const uint8_t kAllNodesMac[6] = {0x33, 0x33, 0, 0, 0, 1};
   static const uint8_t kAllNodes[16] = {0xFF, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  const uint8_t flags = static_cast<uint8_t>(((owner_word & kBindingRouter) ? kNaRouter : 0) |
+                                             (to_all_nodes ? 0 : kNaSolicited) | kNaOverride);
+
+  // The message as 8-byte words in frame order: the fixed part's first word, and the target
+  // link-layer address option (type 2, length 1, the MAC, which owner_word holds in its low
+  // 48 bits in frame order).
+  const uint8_t head[8] = {icmp6_type::neighbor_advertisement, 0, 0, 0, flags, 0, 0, 0};
+  uint64_t head_word, option_word;
+  std::memcpy(&head_word, head, 8);
+  const uint8_t option_type_length[2] = {2, 1};
+  uint16_t option_prefix;
+  std::memcpy(&option_prefix, option_type_length, 2);
+  option_word = uint64_t(option_prefix) | ((owner_word & 0xFFFFFFFFFFFFull) << 16);
+
+  // The checksum from what the solicitation already holds, before anything is written: reading
+  // back bytes just stored in pieces would stall on store forwarding. The pseudo-header's two
+  // addresses are the solicitation's source and its target, swapped (a DAD's source is ::,
+  // which sums to nothing, and all-nodes takes its place); the target counts twice, once there
+  // and once in the message.
+  const uint8_t tail[8] = {0, 0, 0, kNaMessageLen, 0, 0, 0, kNextHeaderIcmpv6};
+  uint64_t acc = sum_words(ip6 + ip6_field::src, 16, 0);
+  const uint64_t target_sum = sum_words(msg + nd_field::target, 16, 0);
+  acc += 2 * target_sum;
+  if (to_all_nodes) acc = sum_words(kAllNodes, 16, acc);
+  acc = sum_words(tail, 8, acc);
+  acc += (head_word & 0xFFFFFFFFu) + (head_word >> 32);
+  acc += (option_word & 0xFFFFFFFFu) + (option_word >> 32);
+  const uint16_t checksum = static_cast<uint16_t>(~fold(acc));
+
   std::memcpy(frame + 0, to_all_nodes ? kAllNodesMac : frame + 6, 6);
-  std::memcpy(frame + 6, owner, 6);
+  std::memcpy(frame + 6, &owner_word, 6);
 
   // The target stays where the solicitation had it (offset 8 in both messages).
   const uint8_t version_class_flow[4] = {0x60, 0, 0, 0};
@@ -174,20 +200,9 @@ uint32_t rewrite_solicitation_into_advertisement(uint8_t* frame, uint32_t capaci
   std::memcpy(ip6 + ip6_field::dst, to_all_nodes ? kAllNodes : ip6 + ip6_field::src, 16);
   std::memcpy(ip6 + ip6_field::src, msg + nd_field::target, 16);
 
-  msg[nd_field::type] = icmp6_type::neighbor_advertisement;
-  msg[nd_field::code] = 0;
-  msg[nd_field::checksum] = 0;
-  msg[nd_field::checksum + 1] = 0;
-  msg[nd_field::flags] = static_cast<uint8_t>(((owner_word & kBindingRouter) ? kNaRouter : 0) |
-                                              (to_all_nodes ? 0 : kNaSolicited) | kNaOverride);
-  msg[nd_field::flags + 1] = msg[nd_field::flags + 2] = msg[nd_field::flags + 3] = 0;
-  uint8_t* option = msg + 24;
-  option[0] = 2;  // target link-layer address
-  option[1] = 1;  // 8 bytes
-  std::memcpy(option + 2, owner, 6);
-
-  const uint16_t checksum = icmpv6_checksum(ip6, kNaMessageLen);
+  std::memcpy(msg, &head_word, 8);
   std::memcpy(msg + nd_field::checksum, &checksum, 2);
+  std::memcpy(msg + 24, &option_word, 8);
   return length;
 }
 
