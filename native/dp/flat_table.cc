@@ -1,5 +1,7 @@
 #include "flat_table.h"
 
+#include "bucket_array.h"
+
 #include <rte_malloc.h>
 
 #include <string>
@@ -7,24 +9,12 @@
 namespace microarp {
 
 Status FlatTable::create(const char* name, uint32_t capacity, rte_rcu_qsbr* qsbr, int socket_id) {
-  // Two slots per key at least, and a power of two of buckets (the hash's top bits index them).
-  uint64_t buckets = 2;
-  while (buckets * kSlots < uint64_t(capacity) * 2) buckets <<= 1;
-  if (buckets > (uint64_t(1) << 31)) {
-    return Status::error("TABLE_CREATE", std::string(name) + ": " + std::to_string(capacity) +
-                                             " entries is more than a table can hold");
-  }
-  buckets_ = static_cast<Bucket*>(
-      rte_zmalloc_socket(name, buckets * sizeof(Bucket), RTE_CACHE_LINE_SIZE, socket_id));
-  if (buckets_ == nullptr) {
-    return Status::error("TABLE_CREATE",
-                         std::string("cannot allocate ") + std::to_string((buckets * sizeof(Bucket)) >> 20) +
-                             " MiB for " + name + " (" + std::to_string(capacity) +
-                             " entries): give DPDK more memory (memory_mb, or hugepages) or "
-                             "lower the capacity");
-  }
-  mask_ = static_cast<uint32_t>(buckets - 1);
-  shift_ = 64 - static_cast<unsigned>(__builtin_ctzll(buckets));
+  BucketArray array;
+  const Status status = allocate_buckets(name, capacity, kSlots, sizeof(Bucket), socket_id, &array);
+  if (!status.ok()) return status;
+  buckets_ = static_cast<Bucket*>(array.memory);
+  mask_ = array.mask;
+  shift_ = array.shift;
   capacity_ = capacity;
   size_ = 0;
   qsbr_ = qsbr;
