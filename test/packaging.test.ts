@@ -108,7 +108,7 @@ describe('packaging/systemd/microarp.service, checked here', () => {
     assert.deepEqual(cmd.slice(2), ['check-config', EXAMPLE_CONFIG]);
     const r = run(cmd[0]!, cmd.slice(1));
     assert.equal(r.status, 0, `check-config:\n${r.stdout}${r.stderr}`);
-    assert.match(r.stdout, /microarp\.yaml: ok \(3 port\(s\), 2 binding\(s\)\)/);
+    assert.match(r.stdout, /microarp\.yaml: ok \(3 port\(s\), 4 binding\(s\)\)/);
 
     const config = loadConfig(EXAMPLE_CONFIG);
     assert.equal(config.stateDir, `/var/lib/${one('StateDirectory')}`);
