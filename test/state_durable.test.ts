@@ -191,7 +191,10 @@ describe('durable state', () => {
     for (const i of sample) assert.equal(answers.get(importIp(1, i)), importMac(1, i), `first import's ${importIp(1, i)}`);
     assert.equal(answers.get('10.9.9.9'), '02:09:09:09:09:09');
     const secondAnswered = sample.filter((i) => answers.get(importIp(2, i)) === importMac(2, i)).length;
-    assert.equal(secondAnswered, secondAcked ? sample.length : 0, `second import (acknowledged: ${secondAcked}, killed after ${killedAfterMs} ms): all or nothing`);
+    // All or nothing. Unacknowledged may still be all: the kill can fall between the commit
+    // and the answer reaching the client.
+    if (secondAcked) assert.equal(secondAnswered, sample.length, `second import (acknowledged, killed after ${killedAfterMs} ms): all of it`);
+    else assert.ok(secondAnswered === 0 || secondAnswered === sample.length, `second import (not acknowledged, killed after ${killedAfterMs} ms): all or nothing, not ${secondAnswered} of ${sample.length}`);
     // Adds in flight at the kill may have been stored without their answer reaching us.
     const expected = 1 + IMPORT_LINES + acked.length + (secondAcked ? IMPORT_LINES : 0);
     assert.ok(bindings >= expected && bindings <= expected + 4, `bindings after restart: ${bindings}, acknowledged ${expected}`);
