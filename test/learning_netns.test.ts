@@ -7,6 +7,7 @@ import { ApiClient } from '../src/api/client';
 import { TempDir } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
+import { waitFor } from './helpers/wait';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -109,5 +110,34 @@ describe('passive learning', () => {
     assert.match(daemon.logs(), /"msg":"aged","ip":"10\.0\.50\.2"/);
     assert.ok((await counters()).probe_replies! >= 1, 'the probe reply was consumed by microarp');
     vmB.exec('ip', ['link', 'set', vmB.peerIf, 'up']);
+  });
+
+  it('keeps a live owner that missed the first probe: it answers a later one', async () => {
+    // Probes go from 2 s of silence (aging 5 s, probe_before 3 s), up to three, a second
+    // apart. vmC's kernel ignores ARP (arp_ignore=8) until microarp has sent the first probe:
+    // only a later one can keep the binding.
+    const ignoreArp = (on: boolean): void => {
+      const r = vmC.exec('sysctl', ['-qw', `net.ipv4.conf.${vmC.peerIf}.arp_ignore=${on ? 8 : 0}`]);
+      assert.equal(r.status, 0, `sysctl arp_ignore: ${r.stderr}`);
+    };
+    const before = await counters();
+    ignoreArp(true);
+    try {
+      garp(vmC, '10.0.50.3');
+      await waitFor('vmC learned', async () => (await binding('10.0.50.3')) !== undefined);
+      // The first probe is the first frame the control side sends in this test.
+      await waitFor('the first probe', async () => (await counters()).injected! > before.injected!, 5000, 10);
+      await sleep(100);
+    } finally {
+      ignoreArp(false);
+    }
+    const sentFirst = (await counters()).injected!;
+    await sleep(5500); // past aging_seconds
+    const log = daemon.logs().split('\n').filter((l) => /10\.0\.50\.3/.test(l)).join('\n');
+    const after = await counters();
+    assert.ok(await binding('10.0.50.3'), `vmC answered a later probe and was kept; log:\n${log}`);
+    assert.ok(after.injected! > sentFirst, 'a later probe went out');
+    assert.ok(after.probe_replies! > before.probe_replies!, 'its answer was a probe reply');
+    assert.doesNotMatch(log, /"msg":"aged"/);
   });
 });

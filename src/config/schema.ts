@@ -174,7 +174,7 @@ const learning = orOff('On by default: off, or how bindings are learned from ARP
       max_per_port: int(0, 1 << 24, 'Learned bindings per port at most; past it, overflow is counted and logged.', DEFAULTS.learning.maxPerPort),
       max_per_vlan: int(0, 1 << 24, 'Learned bindings per VLAN at most; past it, overflow is counted and logged.', DEFAULTS.learning.maxPerVlan),
       aging_seconds: int(0, 1 << 24, 'A learned binding not refreshed for this long is removed (0: never). Static and API bindings never age.', DEFAULTS.learning.agingSeconds),
-      probe_before_seconds: int(0, 1 << 24, 'This long before a learned binding would age out, its owner is sent a unicast probe from probe_mac (an ARP probe with sender 0.0.0.0, or for IPv6 a Neighbor Solicitation from probe_mac\'s link-local address); the binding stays if it answers. Less than aging_seconds.', DEFAULTS.learning.probeBeforeSeconds),
+      probe_before_seconds: int(0, 1 << 24, 'This long before a learned binding would age out, its owner is sent up to three unicast probes, spread over this time, from probe_mac (an ARP probe with sender 0.0.0.0, or for IPv6 a Neighbor Solicitation from probe_mac\'s link-local address); the binding stays if it answers. Less than aging_seconds.', DEFAULTS.learning.probeBeforeSeconds),
       probe_mac: { ...ref('unicast_mac', 'The source MAC of the probes.'), default: DEFAULTS.learning.probeMac },
     }, 'Learning settings.'),
   ]);

@@ -99,6 +99,12 @@ interface PendingConflict {
 
 const POLL_MS = 10;
 const SWEEP_MS = 1000;
+/**
+ * Probes per expiry, spread over learning.probe_before_seconds (at least a sweep apart), as
+ * Linux sends ucast_solicit (3) before it gives a neighbour up: one lost probe, or one sent
+ * while the owner's link flapped, must not age out a live host.
+ */
+const AGING_PROBES = 3;
 
 export class Learner {
   readonly stats: LearnerStats = {
@@ -106,8 +112,8 @@ export class Learner {
     conflicts: 0, claimsRefused: 0, claimsWon: 0, moves: 0, freezes: 0, garpsSent: 0, nasSent: 0,
   };
   private readonly conflicts = new Map<TableKey, PendingConflict>();
-  /** Keys probed for aging, so each is probed once per expiry. */
-  private readonly agingProbes = new Set<TableKey>();
+  /** Keys probed for aging: how many probes this expiry, and when the last one went. */
+  private readonly agingProbes = new Map<TableKey, { sent: number; at: number }>();
   /** Per (vlan, ip) key: times of recent moves, for the freeze. */
   private readonly moveTimes = new Map<TableKey, number[]>();
   private readonly frozenUntil = new Map<TableKey, number>();
@@ -458,13 +464,16 @@ export class Learner {
     const { agingSeconds, probeBeforeSeconds } = this.config.learning;
     if (agingSeconds === 0) return;
     const now = Date.now();
+    const probeEveryMs = Math.max(SWEEP_MS, (probeBeforeSeconds * 1000) / AGING_PROBES);
     const expired: { ip: BindingIp; vlan: number; mac: string }[] = [];
     const age = (entry: { key: TableKey; vlan: number; mac: number; lastSeen: number }, ip: () => BindingIp): void => {
       const silent = (now - entry.lastSeen) / 1000;
       if (silent >= agingSeconds) {
         expired.push({ ip: ip(), vlan: entry.vlan, mac: formatMac(macFromNumber(entry.mac)) });
-      } else if (silent >= agingSeconds - probeBeforeSeconds && !this.agingProbes.has(entry.key)) {
-        this.agingProbes.add(entry.key);
+      } else if (silent >= agingSeconds - probeBeforeSeconds) {
+        const probes = this.agingProbes.get(entry.key);
+        if (probes && (probes.sent >= AGING_PROBES || now - probes.at < probeEveryMs)) return;
+        this.agingProbes.set(entry.key, { sent: (probes?.sent ?? 0) + 1, at: now });
         this.sendProbe(entry.vlan, ip(), entry.mac);
       }
     };
