@@ -568,7 +568,7 @@ export class BindingTable {
       j = lowerBound(six.vlans, Math.floor(after / TWO32));
     } else if (typeof after === 'bigint') {
       // Past `after`: the IPv6 keys above it, and the IPv4 keys of later VLANs.
-      j = upperBoundBig(six.keys, after);
+      j = upperBound(six.keys, after);
       i = lowerBound(keys, (vlanOfKey(after) + 1) * TWO32);
     }
     for (; i < keys.length; i++) {
@@ -697,8 +697,8 @@ function matches(filter: ListFilter, vlan: number, ip: number, mac: number): boo
   return true;
 }
 
-/** The first index whose value is above `value`. */
-function upperBound(keys: ArrayLike<number>, value: number): number {
+/** The first index whose value is above `value` (IPv4 number keys or IPv6 bigint keys). */
+function upperBound<K extends number | bigint>(keys: ArrayLike<K>, value: K): number {
   let lo = 0;
   let hi = keys.length;
   while (lo < hi) {
@@ -716,17 +716,6 @@ function lowerBound(keys: ArrayLike<number>, value: number): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (keys[mid]! < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function upperBoundBig(keys: readonly bigint[], value: bigint): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! <= value) lo = mid + 1;
     else hi = mid;
   }
   return lo;
