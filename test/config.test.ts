@@ -227,7 +227,7 @@ fabric: { host: hv-1, etcd: { endpoints: ["http://10.0.0.1:2379"], tls: { cert: 
       'fdb.static[0].mac: missing (must be a MAC address (aa:bb:cc:dd:ee:ff))',
       'learning: must be off, or a mapping {subnets?, max_per_port?, max_per_vlan?, aging_seconds?, probe_before_seconds?, probe_mac?, enabled?}, got "on"',
       'metrics.listen: must be HOST:PORT (e.g. 127.0.0.1:9417) or off, got "127.0.0.1:70000"',
-      'ports[0].colour: unknown key (expected one of: name, device, mode, vlan, vlans, native_vlan, responder, admin, trusted, router, uplink, allowed_subnets, arp_rate)',
+      'ports[0].colour: unknown key (expected one of: name, device, mode, vlan, vlans, native_vlan, responder, admin, trusted, router, uplink, allowed_subnets, arp_rate, nd_rate)',
       'ports[1].vlan: must be an integer from 1 to 4094, got 5000',
       'ports[2].device: missing (must be a PCI address (0000:01:00.0) or vdev devargs (net_pcap0,rx_pcap=in.pcap))',
       'workers: lists 1 twice',
@@ -289,6 +289,7 @@ learning: { aging_seconds: 30, probe_before_seconds: 30, subnets: { 10: [10.0.10
     vlans: [10, 20]
     native_vlan: 20
     arp_rate: { pps: 40 }
+    nd_rate: { pps: 25, burst: 5 }
   - { name: up, device: "3b:00.1", uplink: true, allowed_subnets: [10.0.0.0/8] }
 hugepages: true
 eal: "--log-level lib.eal:debug  -n 4"
@@ -308,7 +309,9 @@ fdb: { static: [{ mac: "02-00-00-00-00-0A", port: up }] }
     assert.deepEqual(c.ports[0]!, {
       name: 'p0', device: 'net_pcap0,rx_pcap=/tmp/x.pcap', mode: 'trunk', vlan: 0, vlans: [10, 20], nativeVlan: 20,
       responder: true, adminUp: true, trusted: false, router: false, uplink: false, allowedSubnets: [], allowedSubnets6: [], arpRate: { pps: 40, burst: 80 },
+      ndRate: { pps: 25, burst: 5 },
     });
+    assert.deepEqual(c.ports[1]!.ndRate, { pps: 0, burst: 0 }, 'no nd_rate: no limit');
     assert.deepEqual([c.ports[1]!.mode, c.ports[1]!.trusted, c.ports[1]!.allowedSubnets], ['all', true, [[0x0a000000, 8]]]);
     assert.deepEqual(c.fdb.static, [{ mac: Uint8Array.from([2, 0, 0, 0, 0, 10]), vlan: 0, port: 'up' }]);
     assert.equal(parseConfigText(`${PORTS}learning: { subnets: { "010": [] } }\n`, 't').learning.subnets.get(10)?.length, 0);

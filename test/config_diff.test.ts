@@ -106,4 +106,13 @@ describe('config diff for a reload', () => {
     assert.deepEqual(d.needsRestart, []);
     assert.deepEqual(diffConfig(parse(base), edited((c) => void ((c as Record<string, unknown>).table = { ipv6_capacity: 1024 }))).needsRestart, ['table']);
   });
+
+  it("a port's nd_rate is a live security change of its own", () => {
+    const d = diffConfig(parse(base), edited((c) => {
+      (c.ports[1] as Record<string, unknown>).nd_rate = { pps: 100 };
+    }));
+    assert.deepEqual(d.ports.map((p) => [p.name, p.security]), [['b', true]]);
+    assert.deepEqual(d.applied, ['ports.b.nd_rate: {"pps":0,"burst":0} -> {"pps":100,"burst":200}']);
+    assert.deepEqual(d.needsRestart, []);
+  });
 });

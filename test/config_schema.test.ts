@@ -157,6 +157,7 @@ describe('microarp config schema', () => {
       ['ports[0].vlans', { ports: [{ ...P, mode: 'trunk', vlans: [10, 10] }] }],
       ['ports[0].allowed_subnets[0]', { ports: [{ ...P, allowed_subnets: ['10.0.0.0/33'] }] }],
       ['ports[0].arp_rate', { ports: [{ ...P, arp_rate: 'on' }] }],
+      ['ports[0].nd_rate', { ports: [{ ...P, nd_rate: true }] }],
       ['bindings[0].mac', { ports: [P], bindings: [{ ip: '10.0.0.1', mac: '01:00:5e:00:00:01' }] }],
       ['bindings[0].mac', { ports: [P], bindings: [{ ip: '10.0.0.1', mac: '00:00:00:00:00:00' }] }],
       ['bindings[0].ip', { ports: [P], bindings: [{ ip: '10.0.0.01', mac: '02:00:00:00:00:01' }] }],

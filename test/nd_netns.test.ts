@@ -4,6 +4,7 @@
 // `router: true`, whose router advertisements RA guard lets in. A and B have static IPv6
 // bindings for their real MACs; the VMs have no link-local addresses (NetnsPeer's ipv6 option),
 // so that every ND frame on the segment is one a test caused.
+import { readFileSync, writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
@@ -31,6 +32,8 @@ const LEARNING_SUBNET = '2001:db8:60::/120';
 /** C's, learned from C's own advertisement. */
 const LEARNED = '2001:db8:60::31';
 const UNBOUND = '2001:db8:60::99';
+/** Outside LEARNING_SUBNET and bound to nobody: what the attacker floods advertisements for. */
+const FLOODED = '2001:db8:60::f10';
 /** A gateway binding marked router: its advertisements carry R. */
 const GW6 = '2001:db8:60::fe';
 const GW_MAC = '02:00:5e:60:00:fe';
@@ -56,6 +59,7 @@ interface ForgedNd {
   flags?: string;
   lladdr?: string;
   prefix?: string;
+  count?: number;
 }
 
 /** Sends the frames from `vm`'s interface with one start of scapy. */
@@ -340,5 +344,40 @@ describe('IPv6 Neighbor Discovery with Linux VMs as the hosts', () => {
     const route = await waitFor('A to take a default route from the router port', () => defaultRoute() || undefined, 3000, 50);
     assert.match(route, /via fe80::77/, route);
     await waitFor('A to configure an address from the advertised prefix', () => slaac('2001:db8:600:'), 3000, 50);
+  });
+
+  it("nd_rate set by a live reload limits the attacker's ND and nothing else; reloaded away, it limits nothing", async () => {
+    // 100 advertisements at once for an address outside learning.subnets (not learned, bound to
+    // nobody: they pass inspection), while A's own ND keeps working.
+    const flood: ForgedNd = { kind: 'na', src: M.mac(), ip6_src: FLOODED, target: FLOODED, flags: 'O', count: 100 };
+    const file = JSON.parse(readFileSync(daemon!.file, 'utf8')) as { ports: Record<string, unknown>[] };
+    const reloadWith = async (ndRate: unknown): Promise<string[]> => {
+      file.ports.find((p) => p.name === 'M')!.nd_rate = ndRate;
+      writeFileSync(daemon!.file, JSON.stringify(file));
+      const r = await api.call('POST', '/v1/reload');
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return (r.body as { applied: string[] }).applied;
+    };
+    const seenAll = (was: Stats) => async (): Promise<boolean> => delta(await stats(), was, 'counters', 'nd_advertisements') >= 100;
+
+    assert.deepEqual(await reloadWith({ pps: 10, burst: 10 }), ['ports.M.nd_rate: {"pps":0,"burst":0} -> {"pps":10,"burst":10}']);
+    let was = await stats();
+    forgeNd(M, [flood]);
+    await waitFor('the 100 advertisements to reach microarp', seenAll(was), 5000, 50);
+    let now = await stats();
+    const limited = delta(now, was, 'violations', 'nd_rate_limited');
+    // The burst of 10, plus 10 a second for as long as scapy takes to send them.
+    assert.ok(limited >= 70 && limited <= 90, `100 advertisements at 10/s with a burst of 10: ${limited} over the rate`);
+    assert.equal(delta(now, was, 'drops', 'nd_inspection'), limited, 'each dropped');
+    A.exec('ip', ['-6', 'neigh', 'flush', 'dev', A.peerIf]);
+    assert.equal(A.exec('ping', ['-6', '-c', '1', '-W', '2', B6]).status, 0, "A's port has no limit: A still resolves and reaches B");
+
+    await reloadWith('off');
+    was = await stats();
+    forgeNd(M, [flood]);
+    await waitFor('the 100 advertisements to reach microarp', seenAll(was), 5000, 50);
+    now = await stats();
+    assert.equal(delta(now, was, 'violations', 'nd_rate_limited'), 0, 'no limit once it is gone from the file');
+    assert.equal(delta(now, was, 'drops', 'nd_inspection'), 0);
   });
 });

@@ -401,6 +401,38 @@ describe("a port's IPv6 allowed_subnets", () => {
   });
 });
 
+describe("a port's nd_rate", () => {
+  // p0 untrusted with nd_rate, p1 trusted with the same nd_rate, p2 untrusted with only an
+  // arp_rate, p3 untrusted with no limit. Each sends ten solicitations at once (a pcap replays
+  // them within microseconds, far under the one token a second refills) and non-ND IPv6.
+  const tenNs = (): Buffer[] => Array.from({ length: 10 }, () => F.ns);
+  const frames = (): Buffer[][] => [[...tenNs(), F.echo], tenNs(), tenNs(), tenNs()];
+  const portExtra = [
+    { nd_rate: { pps: 1, burst: 4 } },
+    { trusted: true, nd_rate: { pps: 1, burst: 4 } },
+    { arp_rate: { pps: 1, burst: 1 } },
+    {},
+  ];
+
+  it('enforce: an untrusted port gets its burst answered and the rest dropped as nd_rate_limited; trusted ports, arp_rate and non-ND IPv6 are not touched', async () => {
+    const { final, tx, seen } = await replay(frames(), {}, portExtra);
+    assert.deepEqual(nonzero(final.violations), { nd_rate_limited: 6 });
+    assert.deepEqual(nonzero(final.drops), { nd_inspection: 6 });
+    assert.equal(final.counters.nd_solicitations, 40);
+    assert.equal(final.counters.nd_answers, 4 + 10 + 10 + 10);
+    assert.deepEqual(seen.map((port) => port.filter((f) => f.icmpv6?.type === 136).length), [4, 10, 10, 10], 'NAs out each ingress port');
+    // The echo (IPv6, not ND) from p0 is flooded to the three others.
+    for (const i of [1, 2, 3]) assert.deepEqual(hexes(tx[i]!.filter((f) => f.equals(F.echo))), hexes([F.echo]), `p${i} got p0's echo`);
+  });
+
+  it('observe: the excess is counted, and every solicitation still answered', async () => {
+    const { final } = await replay(frames(), { enforce: 'observe' }, portExtra);
+    assert.deepEqual(nonzero(final.violations), { nd_rate_limited: 6 });
+    assert.deepEqual(nonzero(final.drops), {});
+    assert.equal(final.counters.nd_answers, 40);
+  });
+});
+
 function writeTemp(name: string, frames: Buffer[]): string {
   const dir = new TempDir();
   dirs.push(dir);

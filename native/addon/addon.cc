@@ -35,6 +35,14 @@ uint32_t get_u32(const Napi::Object& o, const char* key, uint32_t fallback) {
   return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : fallback;
 }
 
+// A port's rate limit from two of its keys; absent: no limit.
+RateLimit get_rate(const Napi::Object& o, const char* pps_key, const char* burst_key) {
+  RateLimit rate;
+  rate.pps = get_u32(o, pps_key, 0);
+  rate.burst = get_u32(o, burst_key, 0);
+  return rate;
+}
+
 // A port's sender subnets, [{network, length}] with the network in host order; false if the
 // value is not such a list or is too long.
 bool read_subnets(const Napi::Value& value, InspectionPolicy& inspection) {
@@ -117,8 +125,8 @@ bool read_config(const Napi::Object& o, DataplaneConfig& config) {
     spec.responder_on = !port.Get("responder").IsBoolean() || port.Get("responder").ToBoolean().Value();
     spec.trusted = port.Get("trusted").ToBoolean().Value();
     spec.router = port.Get("router").ToBoolean().Value();
-    spec.arp_rate_pps = get_u32(port, "arpRatePps", 0);
-    spec.arp_burst = get_u32(port, "arpBurst", 0);
+    spec.arp_rate = get_rate(port, "arpRatePps", "arpBurst");
+    spec.nd_rate = get_rate(port, "ndRatePps", "ndBurst");
     if (!read_subnets(port.Get("subnets"), spec.inspection)) return false;
     if (!read_subnets6(port.Get("subnets6"), spec.inspection)) return false;
     config.ports.push_back(spec);
@@ -325,12 +333,12 @@ Napi::Value ReattachPort(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// setPortSecurity(index, {trusted, router, enforce, subnets, arpRatePps, arpBurst}): a live reload of
-// the port's ARP security. Blocks Node only until every worker has finished its burst.
+// setPortSecurity(index, {trusted, router, enforce, subnets, subnets6, arpRatePps, arpBurst,
+// ndRatePps, ndBurst}): a live reload of the port's ARP and ND security. Blocks Node only until every worker has finished its burst.
 Napi::Value SetPortSecurity(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsNumber() || !info[1].IsObject())
-    return throw_type(env, "expects (portIndex: number, {trusted, router, enforce, subnets, arpRatePps, arpBurst})");
+    return throw_type(env, "expects (portIndex: number, {trusted, router, enforce, subnets, subnets6, arpRatePps, arpBurst, ndRatePps, ndBurst})");
   if (!g_dataplane.initialised())
     return throw_status(env, Status::error("NOT_STARTED", "the dataplane is not running"));
   Napi::Object o = info[1].As<Napi::Object>();
@@ -338,8 +346,8 @@ Napi::Value SetPortSecurity(const Napi::CallbackInfo& info) {
   next.trusted = o.Get("trusted").ToBoolean().Value();
   next.router = o.Get("router").ToBoolean().Value();
   next.enforce = !o.Get("enforce").IsBoolean() || o.Get("enforce").ToBoolean().Value();
-  next.arp_rate_pps = get_u32(o, "arpRatePps", 0);
-  next.arp_burst = get_u32(o, "arpBurst", 0);
+  next.arp_rate = get_rate(o, "arpRatePps", "arpBurst");
+  next.nd_rate = get_rate(o, "ndRatePps", "ndBurst");
   if (!read_subnets(o.Get("subnets"), next.inspection))
     return throw_type(env, "subnets: at most 8 {network, length} with length 0 to 32");
   if (!read_subnets6(o.Get("subnets6"), next.inspection))

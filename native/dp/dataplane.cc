@@ -132,8 +132,8 @@ Status Dataplane::init(const DataplaneConfig& config) {
     security->router = config.ports[p].router;
     security->enforce = config.enforce;
     security->inspection = config.ports[p].inspection;
-    security->arp_rate_pps = config.ports[p].arp_rate_pps;
-    security->arp_burst = config.ports[p].arp_burst;
+    security->arp_rate = config.ports[p].arp_rate;
+    security->nd_rate = config.ports[p].nd_rate;
     runtime_[p].security.store(security.get(), std::memory_order_release);
     security_.push_back(std::move(security));
     const std::string name = "microarp_inject" + std::to_string(p);
@@ -186,10 +186,8 @@ Status Dataplane::init(const DataplaneConfig& config) {
     std::memcpy(ctx->probe_mac, config.probe_mac, 6);
     ctx->tsc_hz = rte_get_tsc_hz();
     const uint64_t now = rte_rdtsc();
-    for (size_t p = 0; p < port_count_; p++) {
-      configure_arp_rate(ctx->arp_rate[p], *security_[p], ctx->worker_count, ctx->tsc_hz, now);
-      ctx->arp_rate_generation[p] = security_[p]->generation;
-    }
+    for (size_t p = 0; p < port_count_; p++)
+      ctx->rate_limits[p].configure(*security_[p], ctx->worker_count, ctx->tsc_hz, now);
     ctx->violation_reports.configure(kViolationReportRate, kViolationReportBurst, ctx->tsc_hz);
     ctx->violation_reports.last_tsc = now;
     ctx->sender_reports.configure(kSenderReportRate, kSenderReportBurst, ctx->tsc_hz);

@@ -55,11 +55,15 @@ NdOutcome inspect_and_report_nd(WorkerContext& ctx, uint16_t ingress, rte_mbuf* 
                                 BurstTally& tally) {
   const PortSecurity& security = *ctx.ports[ingress].security.load(std::memory_order_acquire);
   if (!security.trusted) {
-    Violation v = inspect_nd(frame, parsed, security.router, claimed_found, claimed_word);
-    // The port's IPv6 prefixes, as allowed_subnets' IPv4 ones are for ARP senders.
-    const uint8_t* claimed = nd_claimed_address(frame, parsed);
-    if (v == Violation::none && claimed != nullptr && !in_subnets6(security.inspection, claimed))
-      v = Violation::sender_outside_subnet;
+    PortRateLimits& limits = ctx.rate_limits[ingress].follow(security, ctx.worker_count, ctx.tsc_hz, now);
+    Violation v = Violation::nd_rate_limited;
+    if (limits.nd.take(now)) {
+      v = inspect_nd(frame, parsed, security.router, claimed_found, claimed_word);
+      // The port's IPv6 prefixes, as allowed_subnets' IPv4 ones are for ARP senders.
+      const uint8_t* claimed = nd_claimed_address(frame, parsed);
+      if (v == Violation::none && claimed != nullptr && !in_subnets6(security.inspection, claimed))
+        v = Violation::sender_outside_subnet;
+    }
     if (v != Violation::none) {
       tally.violation(v);
       if (ctx.violation_reports.take(now)) {

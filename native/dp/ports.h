@@ -10,6 +10,7 @@
 #include "../core/arp_inspection.h"
 #include "../core/vlan_policy.h"
 #include "status.h"
+#include "token_bucket.h"
 
 namespace microarp {
 
@@ -24,8 +25,8 @@ struct PortSpec {
   bool trusted = false;
   bool router = false;  // RA guard: Router Advertisements and Redirects are let in
   InspectionPolicy inspection;
-  uint32_t arp_rate_pps = 0;
-  uint32_t arp_burst = 0;
+  RateLimit arp_rate;
+  RateLimit nd_rate;
 };
 
 struct OpenPort {

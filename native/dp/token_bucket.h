@@ -8,6 +8,12 @@ namespace microarp {
 // A token bucket kept in TSC ticks of credit: a token costs tsc_hz / rate ticks, so taking
 // one is a compare and a subtraction, with no division on the hot path. Owned by one worker
 // (each worker polices its own share of a port's rate); no syscall, no lock.
+// A rate as the operator configures it for a port: frames per second and the burst above it.
+struct RateLimit {
+  uint32_t pps = 0;    // 0: no limit
+  uint32_t burst = 0;  // 0: pps
+};
+
 struct TokenBucket {
   uint64_t cost = 0;        // ticks per token; 0 = unlimited
   uint64_t depth = 0;       // credit when full: burst tokens' worth of ticks

@@ -294,12 +294,8 @@ ArpOutcome handle_arp(WorkerContext& ctx, uint16_t ingress, rte_mbuf* m, const u
   const PortSecurity& security = *ctx.ports[ingress].security.load(std::memory_order_acquire);
   Violation v = Violation::none;
   if (!security.trusted) {
-    if (ctx.arp_rate_generation[ingress] != security.generation) {
-      // A reload changed the port's settings: this worker's share of the rate follows.
-      configure_arp_rate(ctx.arp_rate[ingress], security, ctx.worker_count, ctx.tsc_hz, now);
-      ctx.arp_rate_generation[ingress] = security.generation;
-    }
-    if (!ctx.arp_rate[ingress].take(now)) {
+    PortRateLimits& limits = ctx.rate_limits[ingress].follow(security, ctx.worker_count, ctx.tsc_hz, now);
+    if (!limits.arp.take(now)) {
       v = Violation::rate_limited;
     } else {
       v = inspect_arp(frame, f.parsed, security.inspection, sender_found, sender_word);

@@ -66,9 +66,8 @@ struct alignas(RTE_CACHE_LINE_SIZE) WorkerContext {
   bool has_probe_mac = false;
   uint8_t probe_mac[6] = {};       // source of microarp's own probes; replies to it are consumed
   uint64_t tsc_hz = 1;
-  uint32_t worker_count = 1;       // each worker polices 1/worker_count of a port's ARP rate
-  TokenBucket arp_rate[kMaxPorts];
-  uint32_t arp_rate_generation[kMaxPorts] = {};  // the PortSecurity each bucket was set from
+  uint32_t worker_count = 1;       // each worker polices 1/worker_count of a port's rates
+  PortRateLimits rate_limits[kMaxPorts];
   TokenBucket violation_reports;   // keeps an ARP flood from flooding the control side too
   TokenBucket sender_reports;      // likewise for senders to learn or refresh
   LcoreStats* stats = nullptr;

@@ -10,7 +10,7 @@ export function reloadCommand(): Command {
     .addHelpText(
       'after',
       `
-Applied live: ports' trusted, allowed_subnets, arp_rate, admin and responder; enforce;
+Applied live: ports' trusted, router, allowed_subnets, arp_rate, nd_rate, admin and responder; enforce;
 learning (but probe_mac); migration; static bindings; static FDB entries. Bindings written
 through the API and learned ones are not touched.
 Needs a restart (reported, left as it runs): ports added, removed or changed in name, device,

@@ -27,7 +27,15 @@ export interface PortConfig {
   /** Sender IPv6 addresses allowed on the port (allowed_subnets' IPv6 prefixes); empty = any. */
   allowedSubnets6: Prefix6[];
   /** ARP frames per second (and burst) accepted from the port; 0 = unlimited. */
-  arpRate: { pps: number; burst: number };
+  arpRate: RateLimit;
+  /** Neighbor Discovery messages per second (and burst) accepted from the port; 0 = unlimited. */
+  ndRate: RateLimit;
+}
+
+/** Frames per second accepted from an untrusted port, and the burst above that; pps 0: no limit. */
+export interface RateLimit {
+  pps: number;
+  burst: number;
 }
 
 export interface LearningConfig {
@@ -144,7 +152,7 @@ export const DEFAULTS = {
   rxDescriptors: 1024,
   mbufs: 0,
   txDescriptors: 1024,
-  arpRate: { pps: 0, burst: 0 },
+  rateLimit: { pps: 0, burst: 0 },
   learning: { maxPerPort: 1024, maxPerVlan: 65536, agingSeconds: 600, probeBeforeSeconds: 30, probeMac: '02:6d:61:72:70:00' },
   migration: { garpCount: 3, garpIntervalMs: 100, conflictProbeMs: 1000, freezeMoves: 5, freezeWindowSeconds: 60, freezeSeconds: 300 },
   fdbCapacity: 65536,

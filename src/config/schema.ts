@@ -77,6 +77,19 @@ function orOff(description: string, message: string, shapes: Schema[], withFalse
   return { description, anyOf: [...off, ...shapes], errorMessage: message };
 }
 
+/** A port's rate limit on `what` from an untrusted port, over which frames count as `violation`. */
+const rateLimit = (what: string, violation: string): Schema => ({
+  ...orOff(`{pps, burst}: ${what} accepted per second from an untrusted port; the excess is dropped and counted (violation ${violation}; only counted with enforce: observe); the port keeps working. 0 or off: no limit.`,
+    'must be {pps, burst?}, 0 or off', [
+      { const: 0 },
+      mapping({
+        pps: int(0, 10_000_000, `${what} accepted per second (0: no limit).`, DEFAULTS.rateLimit.pps),
+        burst: int(1, 10_000_000, 'Frames accepted at once above the rate; default: twice pps.'),
+      }, 'The rate limit.'),
+    ], false),
+  default: 'off',
+});
+
 const vlanId = (description: string): Schema => int(1, MAX_VLAN, description);
 const vlanOrUntagged = (description: string): Schema => int(0, MAX_VLAN, description, 0);
 const ref = (name: string, description: string): Schema => ({ $ref: `#/definitions/${name}`, description });
@@ -136,17 +149,8 @@ const port = mapping({
       'empty: any. A family with no prefix listed is not checked; IPv6 prefixes gate ND learning and inspection as IPv4 ones gate ARP.',
     errorMessage: 'must be a list of at most 8 prefixes, e.g. ["10.0.10.0/24", "2001:db8:10::/64"]',
   },
-  arp_rate: {
-    ...orOff('{pps, burst}: ARP frames accepted per second from the port; the excess is dropped and counted (rate_limited); the port keeps working. 0 or off: no limit.',
-      'must be {pps, burst?}, 0 or off', [
-        { const: 0 },
-        mapping({
-          pps: int(0, 10_000_000, 'ARP frames accepted per second (0: no limit).', DEFAULTS.arpRate.pps),
-          burst: int(1, 10_000_000, 'Frames accepted at once above the rate; default: twice pps.'),
-        }, 'The rate limit.'),
-      ], false),
-    default: 'off',
-  },
+  arp_rate: rateLimit('ARP frames', 'rate_limited'),
+  nd_rate: rateLimit('IPv6 Neighbor Discovery messages (solicitations, advertisements, router messages)', 'nd_rate_limited'),
 }, 'A port: a DPDK device microarp switches frames on and answers ARP on.', { required: ['name', 'device'] });
 
 const binding = mapping({

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { formatIPv4, formatIPv6, hostBitsSet6, parseIPv4, parseIPv6, parseIPv6Prefix, parseMac, type Prefix6 } from '../dataplane/address';
 import type { Binding, Binding6 } from '../dataplane/updates';
-import { DEFAULTS, type ApiConfig, type Config, type FabricConfig, type HostPort, type LearningConfig, type PortConfig, type Workers } from './config';
+import { DEFAULTS, type ApiConfig, type Config, type FabricConfig, type HostPort, type LearningConfig, type PortConfig, type RateLimit, type Workers } from './config';
 import { FABRIC_DEFAULTS, HOST_NAME, PCI } from './schema';
 import { schemaIssues } from './schema_issues';
 
@@ -154,9 +154,13 @@ function portSwitching(v: Checked, i: number, c: Collector): Omit<PortConfig, 'n
   const get = <T>(key: string): T | undefined => v.get<T>('ports', i, key);
   const has = (key: string): boolean => v.given('ports', i, key) !== undefined;
   const mode: PortConfig['mode'] | undefined = has('mode') ? get<'access' | 'trunk'>('mode') : 'all';
-  const rate = get<Raw>('arp_rate');
-  const pps = isObject(rate) ? (rate.pps as number | undefined) ?? DEFAULTS.arpRate.pps : DEFAULTS.arpRate.pps;
-  const burst = isObject(rate) ? (rate.burst as number | undefined) ?? Math.max(1, pps * 2) : DEFAULTS.arpRate.burst;
+  // {pps, burst?}, 0 or off; the burst defaults to twice the rate.
+  const rateLimit = (key: string): RateLimit => {
+    const rate = get<Raw>(key);
+    if (!isObject(rate)) return { ...DEFAULTS.rateLimit };
+    const pps = (rate.pps as number | undefined) ?? DEFAULTS.rateLimit.pps;
+    return { pps, burst: (rate.burst as number | undefined) ?? Math.max(1, pps * 2) };
+  };
   const subnets = allowedSubnets(v, ['ports', i, 'allowed_subnets'], c);
   const result = {
     mode: mode ?? 'all',
@@ -171,7 +175,8 @@ function portSwitching(v: Checked, i: number, c: Collector): Omit<PortConfig, 'n
     router: get<boolean>('router') === true,
     allowedSubnets: subnets.v4,
     allowedSubnets6: subnets.v6,
-    arpRate: { pps, burst },
+    arpRate: rateLimit('arp_rate'),
+    ndRate: rateLimit('nd_rate'),
   };
   if (result.uplink && v.given('ports', i, 'trusted') === false) c.add(`${path}.trusted`, 'an uplink is always trusted');
   if (mode === 'all') {

@@ -14,7 +14,7 @@ import type { Config, LearningConfig, MigrationConfig, PortConfig, StaticFdbEntr
 export interface PortSecurityChange {
   index: number;
   name: string;
-  /** trusted, router, allowed_subnets, arp_rate or the global enforce changed: the workers' snapshot is replaced. */
+  /** trusted, router, allowed_subnets, arp_rate, nd_rate or the global enforce changed: the workers' snapshot is replaced. */
   security: boolean;
   adminUp?: boolean;
   responder?: boolean;
@@ -109,6 +109,7 @@ export function diffConfig(current: Config, next: Config): ConfigDiff {
       ['router', was.router, now.router],
       ['allowed_subnets', subnetsOf(was), subnetsOf(now)],
       ['arp_rate', was.arpRate, now.arpRate],
+      ['nd_rate', was.ndRate, now.ndRate],
     ] as const) {
       if (same(a, b)) continue;
       change.security = true;

@@ -40,6 +40,8 @@ function portSecurity(p: PortConfig, enforce: Config['enforce']): AddonPortSecur
     subnets6: p.allowedSubnets6.map((prefix) => ({ bytes: [...prefix.network], length: prefix.length })),
     arpRatePps: p.arpRate.pps,
     arpBurst: p.arpRate.burst,
+    ndRatePps: p.ndRate.pps,
+    ndBurst: p.ndRate.burst,
   };
 }
 
@@ -337,6 +339,7 @@ export class Daemon {
         port.allowedSubnets = wanted.allowedSubnets;
         port.allowedSubnets6 = wanted.allowedSubnets6;
         port.arpRate = wanted.arpRate;
+        port.ndRate = wanted.ndRate;
         this.dataplane.setPortSecurity(change.index, portSecurity(port, current.enforce));
       }
       if (change.adminUp !== undefined) {

@@ -23,6 +23,8 @@ export interface AddonPort {
   subnets6?: { bytes: number[]; length: number }[];
   arpRatePps?: number;
   arpBurst?: number;
+  ndRatePps?: number;
+  ndBurst?: number;
 }
 
 /** A port's ARP security settings, replaced whole by a reload. */
@@ -34,6 +36,8 @@ export interface AddonPortSecurity {
   subnets6: { bytes: number[]; length: number }[];
   arpRatePps: number;
   arpBurst: number;
+  ndRatePps: number;
+  ndBurst: number;
 }
 
 export interface AddonConfig {

@@ -79,6 +79,7 @@ export const VIOLATION_REASONS = [
   "nd_lladdr_mismatch",
   "nd_spoofed_binding",
   "ra_guard",
+  "nd_rate_limited",
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
@@ -94,6 +95,7 @@ export const VIOLATION_HELP: Record<ViolationReason, string> = {
   nd_lladdr_mismatch: "Neighbor Discovery link-layer address option differs from the Ethernet source",
   nd_spoofed_binding: "Neighbor Discovery message speaking for an IPv6 address bound to another MAC",
   ra_guard: "Router Advertisement or Redirect from a port not marked router: true",
+  nd_rate_limited: "Neighbor Discovery message over the port's ND rate limit",
 };
 export type DropReason = (typeof DROP_REASONS)[number];
 

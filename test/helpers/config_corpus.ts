@@ -113,7 +113,7 @@ export function everyKey(dir: string): Record<string, unknown> {
     ports: [
       {
         name: 'up0', device: '0000:3b:00.0', mode: 'trunk', vlans: [10, 20], native_vlan: 10, responder: false, admin: 'down',
-        trusted: true, uplink: true, allowed_subnets: ['10.0.0.0/8', '2001:db8::/32'], arp_rate: { pps: 100, burst: 10 },
+        trusted: true, uplink: true, allowed_subnets: ['10.0.0.0/8', '2001:db8::/32'], arp_rate: { pps: 100, burst: 10 }, nd_rate: { pps: 200, burst: 20 },
       },
       { name: 'vm1', device: `net_vhost0,iface=${dir}/vm1.sock`, mode: 'access', vlan: 10, arp_rate: 'off' },
       { name: 'p2', device: '3b:00.1', trusted: false, arp_rate: 0, router: true },
