@@ -478,7 +478,7 @@ describe('packaging/prometheus', () => {
   it('promtool checks the rules and the scrape config', () => {
     const rules = run(PROMTOOL, ['check', 'rules', RULES]);
     assert.equal(rules.status, 0, `${rules.stdout}${rules.stderr}`);
-    assert.match(rules.stdout, /SUCCESS: 18 rules found/);
+    assert.match(rules.stdout, /SUCCESS: 20 rules found/);
     const config = run(PROMTOOL, ['check', 'config', SCRAPE_CONFIG]);
     assert.equal(config.status, 0, `${config.stdout}${config.stderr}`);
   });
