@@ -5,22 +5,27 @@
 // exports; the rules evaluate without error on the live series, the alerts the traffic earns
 // go pending and the others stay quiet; stopping etcd makes the fabric alert pending.
 //
-// Three Linux VMs (network namespaces) sit on net_af_packet ports: vm1 and vm2 in VLAN 10,
-// vm3 alone in VLAN 20; a net_ring uplink makes a fabric with a one-member etcd. Every half
-// second: vm1 asks for vm2 (answered) and sends a frame whose Ethernet source is not its ARP
-// sender (an inspection violation, dropped); vm2 announces a new address (learned, published
-// to etcd); vm3 asks for an unbound address nobody else in VLAN 20 can hear (dropped as
-// no_flood_port); an API write replaces a binding. vm1 pings vm2 all along.
+// Three Linux VMs (network namespaces, IPv6 on) sit on net_af_packet ports: vm1 and vm2 in
+// VLAN 10, vm3 alone in VLAN 20; a net_ring uplink makes a fabric with a one-member etcd. Every
+// half second: vm1 asks for vm2 (answered) and sends a frame whose Ethernet source is not its
+// ARP sender (an inspection violation, dropped); vm1's ndisc6 solicits vm2's IPv6 address
+// (answered by microarp with vm2's MAC); vm2 announces a new address (learned, published to
+// etcd); vm3 asks for an unbound address nobody else in VLAN 20 can hear (dropped as
+// no_flood_port) and sends a Router Advertisement from a port not marked router (dropped by
+// RA guard); an API write replaces a binding. vm1 pings vm2 all along.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { ApiClient } from '../src/api/client';
+import { VIOLATION_REASONS } from '../src/dataplane/counter_names';
 import { REPO, TempDir } from './helpers/daemon';
 import { startEtcdCluster, type EtcdCluster } from './helpers/etcd';
-import { forgeSession, type ForgeSession } from './helpers/forge';
+import { forgeNdSession, forgeSession } from './helpers/forge';
 import { startDaemonRetrying, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
 import { startPrometheus, until, type PrometheusServer, type Sample } from './helpers/prometheus';
@@ -31,6 +36,12 @@ const SCRAPE_CONFIG = join(REPO, 'packaging/prometheus/prometheus.yml');
 /** What Grafana puts in for $__rate_interval and $__interval here (the scrape is every second). */
 const INTERVAL = '30s';
 const FAKE_SRC = '02:00:5e:10:00:98';
+const VM1_6 = '2001:db8:10::1';
+const VM2_6 = '2001:db8:10::2';
+const IPV6_CAPACITY = 1024;
+/** The violation reasons of Neighbor Discovery, on the dashboard's ND row and not on the ARP panel. */
+const isNdReason = (reason: string): boolean => /^(nd_.*|ra_guard)$/.test(reason);
+const execFileAsync = promisify(execFile);
 
 interface Target {
   expr: string;
@@ -68,6 +79,7 @@ const FED: { panel: string; legend: string; where?: Record<string, string>; equa
   { panel: 'Scraped', legend: '{{instance}}', equals: 1 },
   { panel: 'Workers polling', legend: '{{instance}}', equals: 1 },
   { panel: 'ARP replies/s', legend: '{{instance}}' },
+  { panel: 'ND answered/s', legend: '{{instance}}' },
   { panel: 'Suppression', legend: '{{instance}}' },
   { panel: 'Bindings', legend: '{{instance}}' },
   { panel: 'Table fill', legend: '{{instance}}' },
@@ -85,6 +97,14 @@ const FED: { panel: string; legend: string; where?: Record<string, string>; equa
   { panel: 'Drops/s by reason', legend: '{{reason}}', where: { reason: 'arp_inspection' } },
   { panel: 'Drops/s by reason', legend: '{{reason}}', where: { reason: 'no_flood_port' } },
   { panel: 'ARP inspection violations/s by reason', legend: '{{reason}}', where: { reason: 'sha_mismatch' } },
+  { panel: 'Drops/s by reason', legend: '{{reason}}', where: { reason: 'nd_inspection' } },
+  { panel: 'Neighbor Solicitations/s', legend: '{{instance}} solicitations' },
+  { panel: 'Neighbor Solicitations/s', legend: '{{instance}} answered' },
+  { panel: 'ND messages/s by type', legend: '{{instance}} NS' },
+  { panel: 'ND messages/s by type', legend: '{{instance}} RS, RA, Redirect' },
+  { panel: 'IPv6 table fill vs capacity', legend: '{{instance}} IPv6 bindings', equals: 2 },
+  { panel: 'IPv6 table fill vs capacity', legend: '{{instance}} IPv6 capacity', equals: IPV6_CAPACITY },
+  { panel: 'ND inspection violations/s by reason', legend: '{{reason}}', where: { reason: 'ra_guard' } },
   { panel: 'Bindings', legend: '{{instance}} all' },
   { panel: 'Table fill vs capacity', legend: '{{instance}} bindings' },
   { panel: 'Table fill vs capacity', legend: '{{instance}} capacity', equals: 4096 },
@@ -93,6 +113,7 @@ const FED: { panel: string; legend: string; where?: Record<string, string>; equa
   { panel: 'Update latency', legend: '{{instance}} p99' },
   { panel: 'Event rings: reports/s', legend: '{{instance}} arp' },
   { panel: 'Event rings: reports/s', legend: '{{instance}} learn' },
+  { panel: 'Event rings: reports/s', legend: '{{instance}} nd' },
   { panel: 'Worker busy share', legend: '{{instance}} lcore {{lcore}}' },
   { panel: 'Cycles per frame', legend: '{{instance}} lcore {{lcore}}' },
   { panel: 'Cycles per frame', legend: '{{instance}} lcore {{lcore}} since start' },
@@ -160,10 +181,10 @@ describe('the Grafana dashboard', () => {
 
 describe('the dashboard and the alert rules against a daemon with traffic, scraped by Prometheus', () => {
   const dir = new TempDir();
-  const vm1 = new NetnsPeer('10.0.10.1/24');
-  const vm2 = new NetnsPeer('10.0.10.2/24');
-  const vm3 = new NetnsPeer('10.0.20.3/24');
-  const forgers: ForgeSession[] = [];
+  const vm1 = new NetnsPeer('10.0.10.1/24', { ipv6: true });
+  const vm2 = new NetnsPeer('10.0.10.2/24', { ipv6: true });
+  const vm3 = new NetnsPeer('10.0.20.3/24', { ipv6: true });
+  const forgers: { close(): Promise<void> }[] = [];
   let etcd: EtcdCluster | undefined;
   let daemon: LiveDaemon | undefined;
   let prometheus: PrometheusServer | undefined;
@@ -178,6 +199,11 @@ describe('the dashboard and the alert rules against a daemon with traffic, scrap
 
   before(async () => {
     for (const vm of [vm1, vm2, vm3]) vm.create();
+    // No duplicate address detection: the addresses are bound, and the rounds start at once.
+    for (const [vm, ip] of [[vm1, VM1_6], [vm2, VM2_6]] as const) {
+      const r = vm.exec('ip', ['-6', 'addr', 'add', `${ip}/64`, 'dev', vm.peerIf, 'nodad']);
+      assert.equal(r.status, 0, `ip -6 addr add ${ip} in ${vm.ns}: ${r.stderr}`);
+    }
     etcd = await startEtcdCluster({ members: 1 });
     daemon = await startDaemonRetrying(dir, {
       ports: [
@@ -189,8 +215,10 @@ describe('the dashboard and the alert rules against a daemon with traffic, scrap
       bindings: [
         { ip: '10.0.10.1', mac: vm1.mac(), vlan: 10 },
         { ip: '10.0.10.2', mac: vm2.mac(), vlan: 10 },
+        { ip: VM1_6, mac: vm1.mac(), vlan: 10 },
+        { ip: VM2_6, mac: vm2.mac(), vlan: 10 },
       ],
-      table: { capacity: 4096 },
+      table: { capacity: 4096, ipv6_capacity: IPV6_CAPACITY },
       metrics: { listen: '127.0.0.1:0' },
       fabric: { host: 'dashboard-test', etcd: { endpoints: etcd.endpoints } },
     });
@@ -215,8 +243,8 @@ describe('the dashboard and the alert rules against a daemon with traffic, scrap
 
     const api = new ApiClient({ socket: daemon.socket });
     const [mac1, mac2, mac3] = [vm1.mac(), vm2.mac(), vm3.mac()];
-    const [f1, f2, f3] = [forgeSession(vm1), forgeSession(vm2), forgeSession(vm3)];
-    forgers.push(f1, f2, f3);
+    const [f1, f2, f3, nd3] = [forgeSession(vm1), forgeSession(vm2), forgeSession(vm3), forgeNdSession(vm3)];
+    forgers.push(f1, f2, f3, nd3);
     ping = spawn('ip', ['netns', 'exec', vm1.ns, 'ping', '-i', '0.2', '10.0.10.2'], { stdio: 'ignore' });
     driver = (async () => {
       try {
@@ -227,6 +255,11 @@ describe('the dashboard and the alert rules against a daemon with traffic, scrap
           const announced = `10.0.10.${100 + (k % 100)}`;
           await f2.send({ op: 'request', src: mac2, sha: mac2, spa: announced, tpa: announced });
           await f3.send({ op: 'request', src: mac3, sha: mac3, spa: '10.0.20.3', tpa: '10.0.20.99', count: 10 });
+          // vm1's kernel sends the solicitation; microarp answers it in vm2's place.
+          const { stdout } = await execFileAsync('ip', ['netns', 'exec', vm1.ns, 'ndisc6', '-1', '-n', '-q', '-r', '3', '-w', '500', VM2_6, vm1.peerIf]);
+          assert.equal(stdout.trim().toLowerCase(), mac2, `ndisc6 ${VM2_6} from vm1`);
+          // A router advertisement with a prefix, from a port not marked router: RA guard drops it.
+          await nd3.send({ kind: 'ra', src: mac3, ip6_src: 'fe80::3', prefix: '2001:db8:bad::/64' });
           const put = await api.call('PUT', '/v1/bindings/10.0.10.250', { mac: k % 2 ? '02:00:00:00:fa:01' : '02:00:00:00:fa:02', vlan: 10 });
           assert.ok(put.status === 200 || put.status === 201, `PUT answered ${put.status}`);
           await sleep(500);
@@ -259,8 +292,11 @@ describe('the dashboard and the alert rules against a daemon with traffic, scrap
   after(async () => {
     driving = false;
     await driver;
-    for (const f of forgers) f.close();
-    ping?.kill('SIGINT');
+    await Promise.all(forgers.map((f) => f.close()));
+    if (ping && ping.exitCode === null && ping.signalCode === null) {
+      ping.kill('SIGINT');
+      await once(ping, 'exit');
+    }
     await prometheus?.stop();
     await daemon?.stop();
     await etcd?.stop();
@@ -296,6 +332,16 @@ describe('the dashboard and the alert rules against a daemon with traffic, scrap
     assert.deepEqual(empty, [], 'panel queries without data');
     assert.equal(driverError, undefined, `the traffic driver failed: ${driverError?.stack}`);
 
+    // Each violation reason /metrics exports is on exactly one of the two violation panels: the
+    // ND ones on the ND row, the others (sender_outside_subnet, which ND shares) on the ARP panel.
+    const reasonsOn = async (panel: string): Promise<string[]> => {
+      const q = queries.find((t) => t.panel === panel);
+      assert.ok(q, `a panel '${panel}'`);
+      return [...new Set((await prometheus!.query(resolve(q.expr, vars))).map((s) => s.metric.reason!))].sort();
+    };
+    assert.deepEqual(await reasonsOn('ND inspection violations/s by reason'), VIOLATION_REASONS.filter(isNdReason).sort());
+    assert.deepEqual(await reasonsOn('ARP inspection violations/s by reason'), VIOLATION_REASONS.filter((r) => !isNdReason(r)).sort());
+
     for (const f of FED) {
       const q = queries.find((t) => t.panel === f.panel && t.legendFormat === f.legend)!;
       const expr = resolve(q.expr, vars);
@@ -309,7 +355,7 @@ describe('the dashboard and the alert rules against a daemon with traffic, scrap
   });
 
   interface Rule { name: string; type: string; health: string; lastError?: string; lastEvaluation: string; state?: string }
-  interface Alert { labels: Record<string, string>; state: string }
+  interface Alert { labels: Record<string, string>; state: string; activeAt: string }
 
   it('the alert rules evaluate without error on the live series; the faults the traffic makes go pending, no other alert', async () => {
     const rules = await until('every rule evaluated', 30000, async () => {
@@ -324,15 +370,28 @@ describe('the dashboard and the alert rules against a daemon with traffic, scrap
     // vm1's forged frames (sha_mismatch) and vm3's requests nobody can hear (no_flood_port, more
     // than 1% of the frames and 1/s: 1/s over the rules' 5-minute window, of which Prometheus has
     // seen less than a minute, hence vm3's 10 a round): pending, as their `for` has not passed.
-    // Nothing else.
+    // vm3's router advertisements (ra_guard): their own alert, not the inspection one, and not a
+    // drop alert (nd_inspection); its `for` is a minute, which this test may outlast, so it is
+    // pending, or firing once a minute has passed since it became active. Nothing else.
+    const expected = ['MicroarpArpInspectionViolations', 'MicroarpDropsHigh', 'MicroarpRogueRouterAdvertisements'];
     let last: Alert[] = [];
-    const active = await until('the two alerts the traffic earns', 30000, async () => {
+    const active = await until('the three alerts the traffic earns', 30000, async () => {
       last = (await prometheus!.api<{ alerts: Alert[] }>('/api/v1/alerts')).alerts;
       const names = last.map((a) => a.labels.alertname);
-      return names.includes('MicroarpArpInspectionViolations') && names.includes('MicroarpDropsHigh') ? last : undefined;
+      return expected.every((name) => names.includes(name)) ? last : undefined;
     }).catch((error: Error) => assert.fail(`${error.message}; active: ${JSON.stringify(last.map((a) => a.labels))}`));
+    const checkedAt = Date.now();
+    const ra = active.find((a) => a.labels.alertname === 'MicroarpRogueRouterAdvertisements')!;
+    if (ra.state === 'firing') {
+      const held = checkedAt - Date.parse(ra.activeAt);
+      assert.ok(held >= 60000, `MicroarpRogueRouterAdvertisements firing ${held} ms after it became active: its for is 1m`);
+    }
     const described = active.map((a) => `${a.labels.alertname} ${a.labels.reason ?? ''} ${a.state}`).sort();
-    assert.deepEqual(described, ['MicroarpArpInspectionViolations sha_mismatch pending', 'MicroarpDropsHigh no_flood_port pending']);
+    assert.deepEqual(described, [
+      'MicroarpArpInspectionViolations sha_mismatch pending',
+      'MicroarpDropsHigh no_flood_port pending',
+      `MicroarpRogueRouterAdvertisements  ${ra.state === 'firing' ? 'firing' : 'pending'}`,
+    ]);
     for (const a of active) {
       assert.equal(a.labels.job, 'microarp');
       assert.equal(a.labels.instance, target);

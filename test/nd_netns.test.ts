@@ -14,6 +14,7 @@ import { REPO, TempDir } from './helpers/daemon';
 import { startDaemonRetrying, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
 import { capture, type CapturedFrame } from './helpers/capture';
+import type { ForgedNd } from './helpers/forge';
 import { sleep, waitFor } from './helpers/wait';
 
 const PYTHON = '/usr/bin/python3'; // Debian's, which has scapy
@@ -47,19 +48,6 @@ interface Stats {
   counters: Record<string, number>;
   drops: Record<string, number>;
   violations: Record<string, number>;
-}
-
-interface ForgedNd {
-  kind: 'na' | 'ra';
-  src: string;
-  dst?: string;
-  ip6_src: string;
-  ip6_dst?: string;
-  target?: string;
-  flags?: string;
-  lladdr?: string;
-  prefix?: string;
-  count?: number;
 }
 
 /** Sends the frames from `vm`'s interface with one start of scapy. */

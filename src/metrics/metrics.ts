@@ -216,7 +216,7 @@ export class Metrics {
     for (const [name, key, help] of fdbCounters) pulledCounter(name, help, () => snap().fdb[key]);
     new Counter({
       name: 'microarp_arp_inspection_violations_total',
-      help: 'ARP frames that failed inspection on untrusted ports, per worker lcore and reason (dropped in enforce mode)',
+      help: 'ARP and Neighbor Discovery frames that failed inspection on untrusted ports, per worker lcore and reason (dropped in enforce mode: drop reasons arp_inspection and nd_inspection)',
       labelNames: ['lcore', 'reason'],
       registers,
       collect() {
