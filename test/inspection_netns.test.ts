@@ -389,6 +389,7 @@ describe('ARP inspection (enforce) against a forging attacker', () => {
         await waitFor('the FDB to hold the attacker on its port', onItsPort, 3000);
         // 200: the dataplane's FDB no longer has it (the control side's copy follows its events).
         assert.equal((await s.api!.call('DELETE', `/v1/fdb/${a}?vlan=10`)).status, 200);
+        assert.equal(await onItsPort(), false, 'the removal shows in /v1/fdb at once');
         await sender.send({ op: 'request', src: a, sha: a, spa: '10.0.10.66', tpa: '10.0.10.2', count: 1 });
         await waitFor('the one frame after the removal to put the attacker back in the FDB', onItsPort, 3000);
       }

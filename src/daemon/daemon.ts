@@ -22,6 +22,7 @@ import { ConfigError, loadConfig } from '../config/load';
 import { diffConfig } from './config_diff';
 import type { PortConfig } from '../config/config';
 import type { WriteOp } from '../table/binding_table';
+import type { Update, UpdateSummary } from '../dataplane/updates';
 
 /** What a reload did: applied live, and left for a restart. */
 export interface ReloadReport {
@@ -179,7 +180,7 @@ export class Daemon {
               setAdmin: (index, up) => dataplane.setPortAdmin(index, up),
               setResponder: (index, on) => dataplane.setPortResponder(index, on),
             },
-            fdbStatic: (ops) => dataplane.apply(ops),
+            fdbStatic: (ops) => daemon.applyFdbStatic(ops),
             events: daemon.events,
             snapshot: () => dataplane.snapshot(),
             ready: () => daemon.readiness(),
@@ -289,17 +290,32 @@ export class Daemon {
   }
 
   private watchFdb(): void {
-    this.fdbTimer = setInterval(() => {
-      const events = this.dataplane.drainFdbEvents();
-      this.fdb.apply(events);
-      this.learner?.onFdbEvents(events);
-      for (const e of events) {
-        if (e.type === 'moved') {
-          this.log.info('mac moved', { vlan: e.vlan, mac: e.mac, from: this.config.ports[e.oldPort]?.name, to: this.config.ports[e.port]?.name });
-        }
-      }
-    }, FDB_POLL_MS);
+    this.fdbTimer = setInterval(() => this.followFdb(), FDB_POLL_MS);
     this.fdbTimer.unref();
+  }
+
+  /** Takes the FDB writer's events into the control side's copy, the learner and the log. */
+  private followFdb(): void {
+    const events = this.dataplane.drainFdbEvents();
+    this.fdb.apply(events);
+    this.learner?.onFdbEvents(events);
+    for (const e of events) {
+      if (e.type === 'moved') {
+        this.log.info('mac moved', { vlan: e.vlan, mac: e.mac, from: this.config.ports[e.oldPort]?.name, to: this.config.ports[e.port]?.name });
+      }
+    }
+  }
+
+  /**
+   * Static FDB adds and removes (API, reload). The writer has queued their events by the time it
+   * answers: taking them at once means the next read of /v1/fdb shows the change, instead of a
+   * removed entry for up to one poll more (and a client that saw it still there and removed it
+   * again getting a 404).
+   */
+  async applyFdbStatic(ops: Update[]): Promise<UpdateSummary> {
+    const result = await this.dataplane.apply(ops);
+    this.followFdb();
+    return result;
   }
 
   /**
@@ -366,7 +382,7 @@ export class Daemon {
       ...diff.fdbRemove.map((e) => ({ op: 'fdb_remove' as const, vlan: e.vlan, mac: e.mac })),
       ...diff.fdbAdd.map((e) => ({ op: 'fdb_add' as const, vlan: e.vlan, mac: e.mac, port: portOf(e.port) })),
     ];
-    if (fdbOps.length > 0) await this.dataplane.apply(fdbOps);
+    if (fdbOps.length > 0) await this.applyFdbStatic(fdbOps);
     current.fdb.static = next.fdb.static;
     this.log.info('config reloaded', { file, applied: diff.applied, needs_restart: diff.needsRestart });
     if (diff.needsRestart.length > 0) {
