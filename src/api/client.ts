@@ -48,11 +48,20 @@ export class ApiClient {
   /** Sends a request and returns the raw response stream (for exports). */
   raw(method: string, path: string, body?: Readable | string, headers: Record<string, string> = {}): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest(this.options(method, path, headers), resolve);
-      req.on('error', (error: NodeJS.ErrnoException) => reject(this.connectionError(error)));
-      if (body === undefined) req.end();
-      else if (typeof body === 'string') req.end(body);
-      else body.pipe(req);
+      const send = (retry: boolean): void => {
+        const req = httpRequest(this.options(method, path, headers), resolve);
+        req.on('error', (error: NodeJS.ErrnoException) => {
+          // A kept-alive connection the daemon closed as idle just as this request went out on
+          // it: the daemon never read the request, so it is sent once more on a new connection.
+          // (A streamed body cannot be sent twice.)
+          if (retry && req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) send(false);
+          else reject(this.connectionError(error));
+        });
+        if (body === undefined) req.end();
+        else if (typeof body === 'string') req.end(body);
+        else body.pipe(req);
+      };
+      send(typeof body !== 'object');
     });
   }
 
