@@ -14,7 +14,7 @@ import { REPO, TempDir } from './helpers/daemon';
 import { startDaemonRetrying, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
 import { capture, type CapturedFrame } from './helpers/capture';
-import type { ForgedNd } from './helpers/forge';
+import { forgeNdSession, type ForgedNd } from './helpers/forge';
 import { sleep, waitFor } from './helpers/wait';
 
 const PYTHON = '/usr/bin/python3'; // Debian's, which has scapy
@@ -35,6 +35,8 @@ const LEARNED = '2001:db8:60::31';
 const UNBOUND = '2001:db8:60::99';
 /** Outside LEARNING_SUBNET and bound to nobody: what the attacker floods advertisements for. */
 const FLOODED = '2001:db8:60::f10';
+/** Outside LEARNING_SUBNET: bound through the API to the attacker's MAC, then to another. */
+const CHANGED = '2001:db8:60::f20';
 /** A gateway binding marked router: its advertisements carry R. */
 const GW6 = '2001:db8:60::fe';
 const GW_MAC = '02:00:5e:60:00:fe';
@@ -332,6 +334,35 @@ describe('IPv6 Neighbor Discovery with Linux VMs as the hosts', () => {
     const route = await waitFor('A to take a default route from the router port', () => defaultRoute() || undefined, 3000, 50);
     assert.match(route, /via fe80::77/, route);
     await waitFor('A to configure an address from the advertised prefix', () => slaac('2001:db8:600:'), 3000, 50);
+  });
+
+  it("a binding changed under an address the workers have just checked: the very next advertisement is judged by the new binding", async () => {
+    const m = M.mac();
+    const claim: ForgedNd = { kind: 'na', src: m, ip6_src: CHANGED, target: CHANGED, flags: 'O', lladdr: m };
+    const forger = forgeNdSession(M);
+    const path = `/v1/bindings/${encodeURIComponent(CHANGED)}`;
+    try {
+      for (let round = 0; round < 3; round++) {
+        assert.ok((await api.call('PUT', path, { mac: m })).status < 300, 'bound to the attacker itself');
+        const was = await stats();
+        await forger.send(claim);
+        await waitFor('the first advertisement seen', async () => delta(await stats(), was, 'counters', 'nd_advertisements') === 1, 3000, 20);
+        await forger.send({ ...claim, count: 3 });
+        await waitFor('the repeats seen', async () => delta(await stats(), was, 'counters', 'nd_advertisements') === 4, 3000, 20);
+        let now = await stats();
+        assert.equal(delta(now, was, 'violations', 'nd_spoofed_binding'), 0, "the attacker's own binding: no violation");
+        // Resolves once no worker can answer from the old binding any more.
+        assert.equal((await api.call('PUT', path, { mac: GW_MAC })).status, 200);
+        const changed = await stats();
+        await forger.send(claim);
+        await waitFor('the first advertisement after the change counted as spoofed', async () => delta(await stats(), changed, 'violations', 'nd_spoofed_binding') === 1, 3000, 20);
+        now = await stats();
+        assert.equal(delta(now, changed, 'drops', 'nd_inspection'), 1, 'and dropped');
+      }
+    } finally {
+      await forger.close();
+      await api.call('DELETE', path);
+    }
   });
 
   it("nd_rate set by a live reload limits the attacker's ND and nothing else; reloaded away, it limits nothing", async () => {
