@@ -360,9 +360,12 @@ describe('ARP inspection (enforce) against a forging attacker', () => {
       const claim: Forgery = { op: 'request', src: a, sha: a, spa: '10.0.10.70', tpa: '10.0.10.2' };
       for (let round = 0; round < 3; round++) {
         assert.equal((await s.api!.call('PUT', '/v1/bindings/10.0.10.70', { mac: a, vlan: 10 })).status < 300, true);
-        const before = (await stats()).violations.spoofed_binding!;
+        const was = await stats();
+        const before = was.violations.spoofed_binding!;
         await sender.send({ ...claim, count: 5 });
-        await sleep(50);
+        // All five judged before the binding changes (under load they can sit in the port's
+        // ring for longer than any fixed pause).
+        await waitFor('the five claims seen', async () => (await stats()).counters.arp_requests! >= was.counters.arp_requests! + 5, 3000, 20);
         assert.equal((await stats()).violations.spoofed_binding, before, "the sender's own binding: no violation");
         // Resolves once no worker can answer from the old binding any more.
         assert.equal((await s.api!.call('PUT', '/v1/bindings/10.0.10.70', { mac: FAKE_MAC, vlan: 10 })).status, 200);
