@@ -203,4 +203,36 @@ describe('responder on net_pcap', () => {
     assert.equal(lcore.rx_packets, 300);
     assert.equal(lcore.cycles_per_frame, Math.round(lcore.busy_cycles! / 300));
   });
+
+  it("judges every sender by its own binding while the worker's source cache churns", async () => {
+    // 6,000 bound senders on an untrusted port, each asking twice, in two shuffled rounds: the
+    // second round's senders are partly still in the worker's source cache and partly evicted,
+    // and the two kinds meet in the same cache sets within a burst or two. A frame must be
+    // judged by its own sender's binding, never by another one's that took its cache entry.
+    const SENDERS = 6000;
+    const mac = (i: number): string => `02:5c:00:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
+    const senders = Array.from({ length: SENDERS }, (_, i) => ({ ip: `10.1.${i >> 8}.${i & 0xff}`, mac: mac(i) }))
+      .filter((b) => !b.ip.endsWith('.0') && !b.ip.endsWith('.255'));
+    let seed = 12345;
+    const random = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const shuffled = <T>(xs: T[]): T[] => {
+      const out = [...xs];
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [out[i], out[j]] = [out[j]!, out[i]!];
+      }
+      return out;
+    };
+    const ask = (b: { ip: string; mac: string }): Buffer => arpFrame({ sha: b.mac, spa: b.ip, tpa: '10.0.0.7' });
+    const frames = [...shuffled(senders).map(ask), ...shuffled(senders).map(ask)];
+    // Their MACs are static FDB entries: no learning changes the FDB (which would make every
+    // cache entry stale) while the frames go through.
+    const fdb = { static: senders.map((b) => ({ mac: b.mac, port: 'p0' })) };
+    const { result, tx } = await replay([frames], { bindings: [...bindings, ...senders], table: { capacity: 16384 }, fdb });
+    const final = result.final!;
+    assert.deepEqual(Object.entries(final.violations).filter(([, n]) => n !== 0), [], 'no sender judged by another binding');
+    assert.equal(final.counters.replies_sent, frames.length, 'every request answered');
+    assert.equal(tx[0]!.length, frames.length);
+    assert.ok(final.counters.sources_cached! > 0, `some second asks served from the cache: ${final.counters.sources_cached}`);
+  });
 });

@@ -38,7 +38,8 @@ class SourceCache {
   };
   static_assert(sizeof(Entry) == 32, "a set of two entries is one cache line");
 
-  // The entry that holds for this source, or nullptr.
+  // The entry that holds for this source, or nullptr. Valid until the next remember(), which
+  // may refill it for another source: a caller that needs the answer later copies it.
   const Entry* find(uint64_t source_key, uint32_t sender_ip_be, uint16_t port,
                     const TablesSeen& seen) const {
     const Set& set = sets_[set_of(source_key, sender_ip_be)];

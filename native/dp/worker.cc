@@ -28,11 +28,13 @@ struct FrameInfo {
   uint8_t src_slot;   // index into the source FDB lookup, for unicast sources
   uint8_t sender_slot;  // index into the sender binding lookup, for ARP with a sender IP
   bool has_sender;
-  // The worker's memory of this source (unicast sources): `source` is the entry that held
-  // (`cached`, and the lookups were skipped); otherwise the source is remembered once the frame
-  // has been handled.
+  // The worker's memory of this source (unicast sources): when an entry held (`cached`, and the
+  // lookups were skipped), what it said, copied in stage 1: the entry itself may be refilled for
+  // another source (by this burst's earlier frames, or the burst finished in between) before
+  // this frame is finished. Otherwise the source is remembered once the frame has been handled.
   bool cached;
-  const SourceCache::Entry* source;
+  bool cached_sender_found;
+  uint64_t cached_sender_word;
   uint64_t source_key;
   uint32_t sender_ip_be;  // 0 when the frame has no ARP sender (or one the cache does not keep)
 };
@@ -471,11 +473,14 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
     f.cached = false;
     if (f.src_unicast) {
       f.source_key = fdb_key_in_frame(vlan, frame + 6);
-      f.source = (f.sender_ip_be != 0 || !f.has_sender)
-                     ? ctx.sources.find(f.source_key, f.sender_ip_be, ingress, b.seen)
-                     : nullptr;
-      f.cached = f.source != nullptr;
+      const SourceCache::Entry* known =
+          (f.sender_ip_be != 0 || !f.has_sender)
+              ? ctx.sources.find(f.source_key, f.sender_ip_be, ingress, b.seen)
+              : nullptr;
+      f.cached = known != nullptr;
       if (f.cached) {
+        f.cached_sender_found = known->sender_found;
+        f.cached_sender_word = known->sender_word;
         n_cached++;
       } else {
         b.src_keys[n_src] = f.source_key;
@@ -558,8 +563,8 @@ void finish_burst(WorkerContext& ctx, const Burst& b, BurstTally& tally) {
     bool sender_found = false;
     uint64_t sender_word = 0;
     if (f.cached) {
-      sender_found = f.source->sender_found;
-      sender_word = f.source->sender_word;
+      sender_found = f.cached_sender_found;
+      sender_word = f.cached_sender_word;
     } else if (f.has_sender && ((sender_hits >> f.sender_slot) & 1)) {
       sender_found = true;
       sender_word = sender_words[f.sender_slot];

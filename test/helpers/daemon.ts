@@ -15,6 +15,7 @@ export interface StatsLine {
   lcores: ({ lcore: number; drops: Record<string, number> } & Record<string, unknown>)[];
   counters: Record<string, number>;
   drops: Record<string, number>;
+  violations: Record<string, number>;
   table: { bindings: number; capacity: number; ringDepth: number };
 }
 
