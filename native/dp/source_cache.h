@@ -38,6 +38,11 @@ class SourceCache {
   };
   static_assert(sizeof(Entry) == 32, "a set of two entries is one cache line");
 
+  // Starts loading the set a source is kept in, for a find() a little later.
+  void prefetch(uint64_t source_key, uint32_t sender_ip_be) const {
+    __builtin_prefetch(&sets_[set_of(source_key, sender_ip_be)]);
+  }
+
   // The entry that holds for this source, or nullptr. Valid until the next remember(), which
   // may refill it for another source: a caller that needs the answer later copies it.
   const Entry* find(uint64_t source_key, uint32_t sender_ip_be, uint16_t port,

@@ -436,6 +436,9 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
 
   // Pass 1: classify, admit into a VLAN, and gather keys for the bulk lookups, prefetching each
   // key's bucket as soon as it is known: they arrive while the rest of the burst is classified.
+  // The source cache's sets are prefetched too, and looked in by pass 1b once all are on the
+  // way: a burst's sources are spread over the cache's 256 KiB, which the tables' buckets and
+  // the mbufs keep pushing out of L1 and L2.
   FrameInfo* info = b.info;
   rte_mbuf** pkts = b.pkts;
   uint64_t rx_bytes = 0;
@@ -462,9 +465,8 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
     f.has_sender = false;
     f.sender_ip_be = 0;
     const uint8_t* arp = frame + f.parsed.l3_offset;
-    uint32_t spa = 0;
     if (is_arp(f.parsed.cls)) {
-      spa = load_be32_raw(arp + arp_field::spa);
+      const uint32_t spa = load_be32_raw(arp + arp_field::spa);
       f.has_sender = spa != 0;
       // The cache keeps senders that speak for their own frame's source MAC; the others (an
       // inspection matter) are looked up every time.
@@ -473,6 +475,21 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
     f.cached = false;
     if (f.src_unicast) {
       f.source_key = fdb_key_in_frame(vlan, frame + 6);
+      ctx.sources.prefetch(f.source_key, f.sender_ip_be);
+    }
+    if (b.responder_on && is_request(f.parsed.cls)) {
+      b.bind_keys[n_bind] =
+          binding_key(vlan, load_be32_raw(arp + arp_field::tpa));
+      ctx.table->prefetch(b.bind_keys[n_bind]);
+      f.bind_slot = static_cast<uint8_t>(n_bind++);
+    }
+    if (is_nd(f.parsed.cls)) prepare_nd(ctx, b, i, frame, vlan);
+  }
+  // Pass 1b: the source cache, and the source and sender lookups it did not spare.
+  for (uint16_t i = 0; i < n; i++) {
+    FrameInfo& f = info[i];
+    if (f.parsed.cls == FrameClass::malformed || f.vlan == kNotAdmitted) continue;
+    if (f.src_unicast) {
       const SourceCache::Entry* known =
           (f.sender_ip_be != 0 || !f.has_sender)
               ? ctx.sources.find(f.source_key, f.sender_ip_be, ingress, b.seen)
@@ -489,17 +506,11 @@ void prepare_burst(WorkerContext& ctx, uint16_t ingress, Burst& b, BurstTally& t
       }
     }
     if (f.has_sender && !f.cached) {
-      b.sender_keys[n_sender] = binding_key(vlan, spa);
+      const uint8_t* arp = rte_pktmbuf_mtod(pkts[i], const uint8_t*) + f.parsed.l3_offset;
+      b.sender_keys[n_sender] = binding_key(static_cast<uint16_t>(f.vlan), load_be32_raw(arp + arp_field::spa));
       ctx.table->prefetch(b.sender_keys[n_sender]);
       f.sender_slot = static_cast<uint8_t>(n_sender++);
     }
-    if (b.responder_on && is_request(f.parsed.cls)) {
-      b.bind_keys[n_bind] =
-          binding_key(vlan, load_be32_raw(arp + arp_field::tpa));
-      ctx.table->prefetch(b.bind_keys[n_bind]);
-      f.bind_slot = static_cast<uint8_t>(n_bind++);
-    }
-    if (is_nd(f.parsed.cls)) prepare_nd(ctx, b, i, frame, vlan);
   }
   tally.count(Counter::rx_bytes, rx_bytes);
   tally.count(Counter::sources_cached, n_cached);
