@@ -61,8 +61,7 @@ describe('passive learning', () => {
   it('a VM that only sends a gratuitous ARP becomes answerable by microarp', async () => {
     assert.equal(await binding('10.0.50.1'), undefined);
     garp(vmA, '10.0.50.1');
-    await sleep(200);
-    const learned = await binding('10.0.50.1');
+    const learned = await waitFor('10.0.50.1 learned', () => binding('10.0.50.1'), 5000, 50);
     assert.ok(learned, 'learned from the GARP');
     assert.equal(learned.mac, vmA.mac());
     assert.equal(learned.source, 'learned');
@@ -88,21 +87,25 @@ describe('passive learning', () => {
 
     // vmC announces five addresses of its subnet; its port may hold three.
     for (let i = 10; i < 15; i++) garp(vmC, `10.0.50.${i}`);
-    await sleep(300);
-    const learned = [];
-    for (let i = 10; i < 15; i++) if (await binding(`10.0.50.${i}`)) learned.push(i);
+    // Once the overflow is logged, the learner has judged the claims past the cap.
+    await waitFor('the overflow to be logged', () => /"msg":"learn overflow","port":"vmC"/.test(daemon.logs()), 5000, 50);
+    const learned: number[] = [];
+    await waitFor('three of the five learned', async () => {
+      learned.length = 0;
+      for (let i = 10; i < 15; i++) if (await binding(`10.0.50.${i}`)) learned.push(i);
+      return learned.length >= 3;
+    }, 5000, 50);
     assert.equal(learned.length, 3, `learned ${learned.join(', ')}`);
-    assert.match(daemon.logs(), /"msg":"learn overflow","port":"vmC"/);
   });
 
   it('probes a learned owner before expiry and keeps it when it answers; ages out one that is gone', async () => {
     garp(vmB, '10.0.50.2');
-    await sleep(200);
-    assert.ok(await binding('10.0.50.2'));
+    await waitFor('10.0.50.2 learned', async () => (await binding('10.0.50.2')) !== undefined, 5000, 50);
     // vmB goes silent for good; vmA stays and answers probes (its kernel owns 10.0.50.1).
     vmB.exec('ip', ['link', 'set', vmB.peerIf, 'down']);
     const hitsBefore = (await binding('10.0.50.1'))!.hits;
-    await sleep(7500); // past aging_seconds (5) with probes from 2 s before expiry
+    // Aged past aging_seconds (5), after probes from 2 s before expiry went unanswered.
+    await waitFor('vmB aged out', () => /"msg":"aged","ip":"10\.0\.50\.2"/.test(daemon.logs()), 12000, 100);
     const kept = await binding('10.0.50.1');
     assert.ok(kept, 'vmA answered the probe and was kept');
     assert.ok(kept.hits > hitsBefore, 'the answer counted as a hit');

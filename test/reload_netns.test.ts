@@ -160,7 +160,7 @@ describe('live reload of the config file', () => {
     assert.equal((await reload()).status, 200);
     const l = await stats();
     await attacker.send({ op: 'request', src: vm('attacker').mac(), sha: vm('attacker').mac(), spa: ips.attacker, tpa: ips.peer, count: 100 });
-    await sleep(300);
+    await waitFor('the 100 requests seen', async () => (await stats()).counters.arp_requests! >= l.counters.arp_requests! + 100, 5000, 50);
     const limitedCount = (await stats()).violations.rate_limited! - l.violations.rate_limited!;
     assert.ok(limitedCount >= 80 && limitedCount <= 90, `100 requests at 10 pps with a burst of 10: ${limitedCount} rate limited`);
 
@@ -168,7 +168,7 @@ describe('live reload of the config file', () => {
     assert.equal((await reload()).status, 200);
     const u = await stats();
     await attacker.send({ op: 'request', src: vm('attacker').mac(), sha: vm('attacker').mac(), spa: ips.attacker, tpa: ips.peer, count: 100 });
-    await sleep(300);
+    await waitFor('the 100 requests seen', async () => (await stats()).counters.arp_requests! >= u.counters.arp_requests! + 100, 5000, 50);
     assert.equal((await stats()).violations.rate_limited, u.violations.rate_limited, 'no limit once it is gone from the file');
   });
 
