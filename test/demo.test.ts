@@ -1,6 +1,6 @@
-// The README's main job: `microarp demo` builds its VMs, shows pings through microarp, the
-// share of answerable ARP requests it answered beside the cross-VLAN ones it isolated, a
-// forged claim refused and a moved VM followed, and leaves nothing behind. Its figures are
+// The README's main job: `microarp demo` builds its VMs, shows pings through microarp (IPv4
+// and IPv6), the share of answerable ARP requests it answered beside the cross-VLAN ones it
+// isolated, a forged claim refused and a moved VM followed, and leaves nothing behind. Its figures are
 // checked against each other, against the running daemon's control API and its logs.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -84,6 +84,7 @@ describe('microarp demo', () => {
       const rounds = r.stdout.split(/^round \d+\n/m).slice(1);
       assert.equal(rounds.length, 2, r.stdout);
       let last = { seen: 0, answerable: 0, unbound: 0 };
+      let lastNd = 0;
       rounds.forEach((text, i) => {
         const round = i + 1;
         // vm2 answers in both rounds: from port vm2 in the first, from vm2-b after the move.
@@ -91,6 +92,14 @@ describe('microarp demo', () => {
         assert.match(text, /vm2 -> vm1 \(VLAN 10\):\s+ping ok/);
         assert.match(text, /vm1 -> vm3 \(VLAN 10 -> 20\):\s+ping no reply \(as it should/);
         assert.match(text, /vm3 -> vm2 \(VLAN 20 -> 10\):\s+ping no reply \(as it should/);
+        // Over IPv6 too, with the Neighbor Solicitations answered from the same table.
+        assert.match(text, /vm1 -> vm2 IPv6 \(VLAN 10\):\s+ping ok\s+vm1 resolved 2001:db8:10::2 to 02:de:00:00:00:02 \(bound: 02:de:00:00:00:02\)/);
+        const nd = /IPv6: (\d+) neighbor solicitations seen, (\d+) answered by microarp\n/.exec(text);
+        assert.ok(nd, text);
+        // Each round vm1 resolves vm2 after a flush (and vm2 vm1, to answer): every one answered.
+        assert.ok(num(nd, 2) >= round && num(nd, 2) <= num(nd, 1), text);
+        assert.ok(num(nd, 2) >= lastNd, 'figures since the start: they only grow');
+        lastNd = num(nd, 2);
 
         const seen = num(/ARP: (\d+) requests seen\n/.exec(text), 1);
         const answer = /(\d+) microarp can answer \(target bound in the asker's VLAN\): (\d+) answered by microarp: (\d+)% suppressed\n/.exec(text);

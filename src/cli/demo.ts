@@ -33,13 +33,15 @@ export function demoCommand(): Command {
     .addHelpText(
       'after',
       `
-The demo creates vm1 and vm2 (VLAN 10) and vm3 (VLAN 20), all in 10.0.10.0/24, on veth pairs
+The demo creates vm1 and vm2 (VLAN 10) and vm3 (VLAN 20), all in 10.0.10.0/24 and
+2001:db8:10::/64, on veth pairs
 whose host ends are microarp ports (net_af_packet, access mode), and a fourth port in VLAN 10,
 vm2-b, where vm2 will move. Each round, the VMs ping each other: vm1 <-> vm2 works through
 microarp, vm3 cannot reach them (another VLAN). The round shows, from microarp's counters,
 the share of the ARP requests it can answer (target bound in the asker's VLAN) that it
 answered itself instead of broadcasting them, and the cross-VLAN requests beside them, which
-the VMs' own ARP tables show were neither answered nor carried to the other VLAN.
+the VMs' own ARP tables show were neither answered nor carried to the other VLAN. vm1 also
+pings vm2 over IPv6: microarp answers the Neighbor Solicitations from the same table.
 
 In the first round, vm2 also sends a forged gratuitous ARP claiming vm1's address (arping -U):
 microarp drops it as a spoofed_binding violation and vm1's binding stays. Then vm2 moves to
@@ -73,7 +75,7 @@ Example:
 function configFor(homes: DemoVm[], vms: DemoVm[], options: DemoOptions): string {
   return JSON.stringify({
     ports: homes.map((vm, i) => ({ name: vm.port, device: `net_af_packet${i},iface=${vm.hostIf}`, mode: 'access', vlan: vm.vlan })),
-    bindings: vms.map((vm) => ({ ip: vm.ip, mac: vm.mac, vlan: vm.vlan })),
+    bindings: vms.flatMap((vm) => [vm.ip, vm.ip6].map((ip) => ({ ip, mac: vm.mac, vlan: vm.vlan }))),
     table: { capacity: 65536 },
     api: { socket: options.socket },
     metrics: { listen: options.metrics },
@@ -127,7 +129,9 @@ async function demo(options: DemoOptions): Promise<number> {
     const isolation: Isolation = { pings: 0, answered: 0, heard: 0 };
     for (let round = 1; !stopping && (options.rounds === undefined || round <= options.rounds); round++) {
       for (const vm of [vm1, vm2, vm3]) await flushNeighbours(vm);
-      const [p12, p21, p13, p32] = await Promise.all([ping(vm1, vm2.ip), ping(vm2, vm1.ip), ping(vm1, vm3.ip), ping(vm3, vm2.ip)]);
+      const [p12, p21, p13, p32, p12v6] = await Promise.all([
+        ping(vm1, vm2.ip), ping(vm2, vm1.ip), ping(vm1, vm3.ip), ping(vm3, vm2.ip), ping(vm1, vm2.ip6),
+      ]);
       // The VMs' kernels tell whether a cross-VLAN request was answered (the asker resolved a
       // MAC) or reached the other VLAN (the VM owning the address there learned the asker).
       for (const [asker, owner] of [
@@ -139,6 +143,7 @@ async function demo(options: DemoOptions): Promise<number> {
         if (await neighbour(owner, asker.ip)) isolation.heard++;
       }
       const resolved = await neighbour(vm1, vm2.ip);
+      const resolved6 = await neighbour(vm1, vm2.ip6);
       const s = daemon.snapshot();
       const t = s.totals;
       const mark = (ok: boolean, want: boolean): string =>
@@ -149,6 +154,8 @@ async function demo(options: DemoOptions): Promise<number> {
           `  vm2 -> vm1 (VLAN 10):          ping ${mark(p21, true)}\n` +
           `  vm1 -> vm3 (VLAN 10 -> 20):    ping ${mark(p13, false)} (as it should: another VLAN)\n` +
           `  vm3 -> vm2 (VLAN 20 -> 10):    ping ${mark(p32, false)} (as it should: another VLAN)\n` +
+          `  vm1 -> vm2 IPv6 (VLAN 10):     ping ${mark(p12v6, true)}   vm1 resolved ${vm2.ip6} to ${resolved6 ?? '?'} (bound: ${vm2.mac})\n` +
+          `  IPv6: ${t.nd_solicitations} neighbor solicitations seen, ${t.nd_answers} answered by microarp\n` +
           arpLines(arpFigures(t), isolation).join('\n') +
           '\n' +
           `  switching: ${t.forwarded_unicast} unicast forwarded, ${t.flooded} flooded, FDB ${s.fdb.entries} MACs\n`,

@@ -6,6 +6,9 @@
 // MAC and its link down. Moving vm2 takes the first home's link down and brings the second's
 // up, as a hypervisor resumes a migrated guest: its kernel announces itself with a
 // gratuitous ARP (arp_notify).
+//
+// Each VM is dual-stack: an IPv4 and an IPv6 address (no duplicate address detection, no
+// router advertisements taken: the demo's traffic is the pings and what they resolve).
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -20,6 +23,8 @@ export interface DemoVm {
   hostIf: string;
   vmIf: string;
   ip: string;
+  /** Its IPv6 address, in the same VLAN. */
+  ip6: string;
   mac: string;
   vlan: number;
   /** Created with its link down: a home the VM is not in yet. */
@@ -53,6 +58,7 @@ export function planTopology(pid = process.pid): DemoTopology {
     vmIf: `md${tag}v${i + 1}`.slice(0, 15),
     // One subnet for all three: only the VLANs keep vm3 apart.
     ip: `10.0.10.${s.n}`,
+    ip6: `2001:db8:10::${s.n}`,
     mac: `02:de:00:00:00:0${s.n}`,
     vlan: s.vlan,
     standby: s.standby,
@@ -68,12 +74,17 @@ export async function createVm(vm: DemoVm): Promise<void> {
   await ip(['netns', 'add', vm.ns]);
   await ip(['link', 'add', vm.hostIf, 'type', 'veth', 'peer', 'name', vm.vmIf]);
   await ip(['link', 'set', vm.vmIf, 'netns', vm.ns]);
-  await ip(['netns', 'exec', vm.ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
+  // IPv6 on the VM's interface only: its own address, no router advertisements taken, no
+  // link-local address or duplicate address detection (nothing for the pings to wait on).
+  await ip(['netns', 'exec', vm.ns, 'sysctl', '-qw', 'net.ipv6.conf.all.accept_ra=0']);
+  await ip(['netns', 'exec', vm.ns, 'sysctl', '-qw', `net.ipv6.conf.${vm.vmIf}.accept_ra=0`]);
+  await ip(['netns', 'exec', vm.ns, 'sysctl', '-qw', `net.ipv6.conf.${vm.vmIf}.addr_gen_mode=1`]);
   // A VM whose link comes up sends a gratuitous ARP, as a resumed guest does.
   await ip(['netns', 'exec', vm.ns, 'sysctl', '-qw', 'net.ipv4.conf.all.arp_notify=1']);
   await ip(['netns', 'exec', vm.ns, 'sysctl', '-qw', `net.ipv4.conf.${vm.vmIf}.arp_notify=1`]);
   await ip(['-n', vm.ns, 'link', 'set', vm.vmIf, 'address', vm.mac]);
   await ip(['-n', vm.ns, 'addr', 'add', `${vm.ip}/24`, 'dev', vm.vmIf]);
+  await ip(['-n', vm.ns, 'addr', 'add', `${vm.ip6}/64`, 'dev', vm.vmIf, 'nodad']);
   if (!vm.standby) await ip(['-n', vm.ns, 'link', 'set', vm.vmIf, 'up']);
   await ip(['-n', vm.ns, 'link', 'set', 'lo', 'up']);
   await run('sysctl', ['-qw', `net.ipv6.conf.${vm.hostIf}.disable_ipv6=1`]).catch(() => undefined);
@@ -162,4 +173,5 @@ export async function neighbour(from: DemoVm, target: string): Promise<string | 
 
 export async function flushNeighbours(vm: DemoVm): Promise<void> {
   await ip(['-n', vm.ns, 'neigh', 'flush', 'dev', vm.vmIf]).catch(() => undefined);
+  await ip(['-6', '-n', vm.ns, 'neigh', 'flush', 'dev', vm.vmIf]).catch(() => undefined);
 }
