@@ -14,11 +14,12 @@ export interface LiveDaemon {
   stop(): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-export async function startDaemon(dir: TempDir, config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<LiveDaemon> {
+/** `nodeArgs`: options for node itself (V8's), before the CLI's path. */
+export async function startDaemon(dir: TempDir, config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<LiveDaemon> {
   const full = withTestDefaults(dir, config);
   const file = dir.file(`daemon-${Date.now()}.yaml`);
   writeFileSync(file, JSON.stringify(full));
-  const child = spawn(process.execPath, [CLI, 'run', '--config', file, '--json'], {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'run', '--config', file, '--json'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });
@@ -64,10 +65,10 @@ export async function startDaemon(dir: TempDir, config: Record<string, unknown>,
  * tests running side by side (close pids, interleaved ifindexes) that happens. A new process
  * has a new pid, so starting again is the way out.
  */
-export async function startDaemonRetrying(dir: TempDir, config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<LiveDaemon> {
+export async function startDaemonRetrying(dir: TempDir, config: Record<string, unknown>, env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<LiveDaemon> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startDaemon(dir, config, env);
+      return await startDaemon(dir, config, env, nodeArgs);
     } catch (error) {
       if (attempt >= 3 || !/could not set PACKET_FANOUT/.test((error as Error).message)) throw error;
     }
