@@ -8,16 +8,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { ApiClient } from '../src/api/client';
 import { REPO, TempDir } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
+import { EventStream } from './helpers/event_stream';
+import type { MicroarpEvent } from '../src/learning/event_hub';
 import { capture } from './helpers/capture';
 import { sleep, waitFor } from './helpers/wait';
-
 
 interface FdbEntry {
   vlan: number;
@@ -36,51 +35,8 @@ interface BindingBody {
   moves: number;
 }
 
-interface MicroarpEvent {
-  time: string;
-  type: string;
-  [field: string]: unknown;
-}
-
-
 /** A locally administered unicast MAC, different on every run. */
 const randomMac = (): string => ['02', ...Array.from(randomBytes(5), (b) => b.toString(16).padStart(2, '0'))].join(':');
-
-
-
-/** GET /v1/events, kept open: every event the daemon emits from now on. */
-class EventStream {
-  readonly events: MicroarpEvent[] = [];
-  private res?: IncomingMessage;
-
-  async open(api: ApiClient): Promise<this> {
-    this.res = await api.raw('GET', '/v1/events');
-    assert.equal(this.res.statusCode, 200);
-    const lines = createInterface({ input: this.res });
-    const subscribed = new Promise<void>((resolve) => {
-      lines.on('line', (l) => {
-        const e = JSON.parse(l) as MicroarpEvent;
-        if (e.type === 'subscribed') resolve();
-        else this.events.push(e);
-      });
-    });
-    await subscribed;
-    return this;
-  }
-
-  /** The first event from index `from` on that matches. */
-  find(from: number, match: (e: MicroarpEvent) => boolean): MicroarpEvent | undefined {
-    return this.events.slice(from).find(match);
-  }
-
-  wait(what: string, from: number, match: (e: MicroarpEvent) => boolean, timeoutMs = 5000): Promise<MicroarpEvent> {
-    return waitFor(`event ${what}`, () => this.find(from, match), timeoutMs);
-  }
-
-  close(): void {
-    this.res?.destroy();
-  }
-}
 
 /** `ping -D` output: each echo reply's arrival time (ms) and sequence number, and the totals. */
 function parsePing(out: string): { replies: { t: number; seq: number }[]; transmitted: number; received: number; duplicates: number } {

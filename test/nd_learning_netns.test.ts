@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { createInterface } from 'node:readline';
 import { ApiClient } from '../src/api/client';
 import { TempDir } from './helpers/daemon';
 import { startDaemonRetrying, type LiveDaemon } from './helpers/live_daemon';
 import { NetnsPeer } from './helpers/netns';
+import { EventStream } from './helpers/event_stream';
+import type { MicroarpEvent } from '../src/learning/event_hub';
 import { capture, captureSent, type CapturedFrame } from './helpers/capture';
 import { outageAround, startPing } from './helpers/ping';
 import { sleep, waitFor } from './helpers/wait';
@@ -36,12 +36,6 @@ interface BindingBody {
   moves: number;
 }
 
-interface MicroarpEvent {
-  time: string;
-  type: string;
-  [field: string]: unknown;
-}
-
 interface FdbEntry {
   vlan: number;
   mac: string;
@@ -50,38 +44,6 @@ interface FdbEntry {
 
 /** A locally administered unicast MAC, different on every run. */
 const randomMac = (): string => ['02', ...Array.from(randomBytes(5), (b) => b.toString(16).padStart(2, '0'))].join(':');
-
-/** GET /v1/events, kept open: every event the daemon emits from now on. */
-class EventStream {
-  readonly events: MicroarpEvent[] = [];
-  private res?: IncomingMessage;
-
-  async open(api: ApiClient): Promise<this> {
-    this.res = await api.raw('GET', '/v1/events');
-    assert.equal(this.res.statusCode, 200);
-    const lines = createInterface({ input: this.res });
-    await new Promise<void>((resolve) => {
-      lines.on('line', (l) => {
-        const e = JSON.parse(l) as MicroarpEvent;
-        if (e.type === 'subscribed') resolve();
-        else this.events.push(e);
-      });
-    });
-    return this;
-  }
-
-  find(from: number, match: (e: MicroarpEvent) => boolean): MicroarpEvent | undefined {
-    return this.events.slice(from).find(match);
-  }
-
-  wait(what: string, from: number, match: (e: MicroarpEvent) => boolean, timeoutMs = 5000): Promise<MicroarpEvent> {
-    return waitFor(`event ${what}`, () => this.find(from, match), timeoutMs);
-  }
-
-  close(): void {
-    this.res?.destroy();
-  }
-}
 
 function addAddress(vm: NetnsPeer, ip: string, dad: boolean): void {
   const r = vm.exec('ip', ['-6', 'addr', 'add', `${ip}/64`, 'dev', vm.peerIf, ...(dad ? [] : ['nodad'])]);
