@@ -11,10 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { ApiClient } from '../src/api/client';
 import { TempDir } from './helpers/daemon';
 import { startDaemonRetrying, type LiveDaemon } from './helpers/live_daemon';
-import { NetnsPeer } from './helpers/netns';
+import { addAddress6, neigh6, NetnsPeer } from './helpers/netns';
 import { EventStream } from './helpers/event_stream';
 import type { MicroarpEvent } from '../src/learning/event_hub';
-import { capture, captureSent, type CapturedFrame } from './helpers/capture';
+import { captureAll, received, sent, type CapturedFrame } from './helpers/capture';
 import { outageAround, startPing } from './helpers/ping';
 import { sleep, waitFor } from './helpers/wait';
 
@@ -45,40 +45,12 @@ interface FdbEntry {
 /** A locally administered unicast MAC, different on every run. */
 const randomMac = (): string => ['02', ...Array.from(randomBytes(5), (b) => b.toString(16).padStart(2, '0'))].join(':');
 
-function addAddress(vm: NetnsPeer, ip: string, dad: boolean): void {
-  const r = vm.exec('ip', ['-6', 'addr', 'add', `${ip}/64`, 'dev', vm.peerIf, ...(dad ? [] : ['nodad'])]);
-  assert.equal(r.status, 0, `ip -6 addr add ${ip} in ${vm.ns}: ${r.stderr}`);
-}
-
-function neigh6(vm: NetnsPeer, ip: string): { mac?: string; state?: string; line: string } {
-  const line = vm.exec('ip', ['-6', 'neigh', 'show', ip, 'dev', vm.peerIf]).stdout.trim();
-  const m = /lladdr ([0-9a-f:]{17})(?: router)? ([A-Z]+)/.exec(line);
-  return { mac: m?.[1], state: m?.[2], line };
-}
-
 /** Succeeds when any of `count` echo requests is answered. */
 function ping6(from: NetnsPeer, ip: string, count = 1): { ok: boolean; out: string } {
   const r = from.exec('ping', ['-6', '-c', String(count), '-i', '0.2', '-W', '1', ip]);
   return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
 }
 
-type Capturer = (during: () => Promise<void> | void) => Promise<CapturedFrame[]>;
-
-/** Runs every capture at once around `during`: the frames each one saw, in order. */
-async function captureAll(capturers: Capturer[], during: () => Promise<void> | void): Promise<CapturedFrame[][]> {
-  const [first, ...rest] = capturers;
-  if (!first) {
-    await during();
-    return [];
-  }
-  let inner: CapturedFrame[][] = [];
-  const frames = await first(async () => {
-    inner = await captureAll(rest, during);
-  });
-  return [frames, ...inner];
-}
-const received = (vm: NetnsPeer): Capturer => (during) => capture(vm, during);
-const sent = (vm: NetnsPeer): Capturer => (during) => captureSent(vm, during);
 
 /** The fields an ND test looks at, in one object for deepEqual. */
 const ndFields = (f: CapturedFrame) => ({
@@ -125,8 +97,8 @@ describe('IPv6 learning and aging with Linux VMs as the hosts', () => {
 
   before(async () => {
     for (const vm of Object.values(vms)) vm.create();
-    addAddress(A, A6, false);
-    addAddress(B, B6, false);
+    addAddress6(A, A6, false);
+    addAddress6(B, B6, false);
     daemon = await startDaemonRetrying(dir, {
       ports: Object.entries(vms).map(([name, vm], i) => ({ name, device: `net_af_packet${i},iface=${vm.hostIf}` })),
       table: { capacity: 1024 },
@@ -186,8 +158,8 @@ describe('IPv6 learning and aging with Linux VMs as the hosts', () => {
     // with an unsolicited NA (override set, solicited clear) to all nodes.
     const outsideCounted = async (): Promise<boolean> => (await metric(daemon!, 'microarp_learn_outside_subnet_total')) > outsideBefore;
     const [onA] = await captureAll([received(A)], async () => {
-      addAddress(C, C6, true);
-      addAddress(C, OUTSIDE6, true);
+      addAddress6(C, C6, true);
+      addAddress6(C, OUTSIDE6, true);
       await learnedEvent(mark, C6);
       await waitFor('the advertisement from outside learning.subnets counted', outsideCounted, 3000, 50);
     });
@@ -284,13 +256,13 @@ describe('an IPv6 VM that moves to another port', () => {
 
   before(async () => {
     for (const vm of Object.values(vms)) vm.create();
-    addAddress(P, P6, false);
-    addAddress(X, X6, false);
+    addAddress6(P, P6, false);
+    addAddress6(X, X6, false);
     vA.setMac(vmMac);
-    addAddress(vA, V6, false);
+    addAddress6(vA, V6, false);
     vB.link(false);
     vB.setMac(vmMac);
-    addAddress(vB, V6, false); // kept while the link is down, in use once it comes up
+    addAddress6(vB, V6, false); // kept while the link is down, in use once it comes up
     daemon = await startDaemonRetrying(dir, {
       ports: Object.entries(vms).map(([name, vm], i) => ({ name, device: `net_af_packet${i},iface=${vm.hostIf}` })),
       table: { capacity: 1024 },

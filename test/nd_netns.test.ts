@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { ApiClient } from '../src/api/client';
 import { REPO, TempDir } from './helpers/daemon';
 import { startDaemonRetrying, type LiveDaemon } from './helpers/live_daemon';
-import { NetnsPeer } from './helpers/netns';
-import { capture, type CapturedFrame } from './helpers/capture';
+import { addAddress6, neigh6, NetnsPeer } from './helpers/netns';
+import { captureAll, received, type CapturedFrame } from './helpers/capture';
 import { forgeNdSession, type ForgedNd } from './helpers/forge';
 import { sleep, waitFor } from './helpers/wait';
 
@@ -63,36 +63,14 @@ function forgeNd(vm: NetnsPeer, frames: ForgedNd[]): void {
   assert.equal(r.stdout.trim().split('\n').length, frames.length, `forge_nd.py sent: ${r.stdout}`);
 }
 
-function addAddress(vm: NetnsPeer, ip: string, dad: boolean): void {
-  const r = vm.exec('ip', ['-6', 'addr', 'add', `${ip}/64`, 'dev', vm.peerIf, ...(dad ? [] : ['nodad'])]);
-  assert.equal(r.status, 0, `ip -6 addr add ${ip} in ${vm.ns}: ${r.stderr}`);
-}
-
 /** `ip -6 addr show` for one address: its line (flags included), or undefined. */
 function addressLine(vm: NetnsPeer, ip: string): string | undefined {
   const out = vm.exec('ip', ['-6', 'addr', 'show', 'dev', vm.peerIf]).stdout;
   return out.split('\n').find((l) => l.includes(`inet6 ${ip}/`));
 }
 
-function neigh6(vm: NetnsPeer, ip: string): { mac?: string; state?: string; line: string } {
-  const line = vm.exec('ip', ['-6', 'neigh', 'show', ip, 'dev', vm.peerIf]).stdout.trim();
-  const m = /lladdr ([0-9a-f:]{17})(?: router)? ([A-Z]+)/.exec(line);
-  return { mac: m?.[1], state: m?.[2], line };
-}
-
 /** What reached each VM while `during` ran. */
-async function captureOn(vms: NetnsPeer[], during: () => Promise<void> | void): Promise<CapturedFrame[][]> {
-  const [first, ...rest] = vms;
-  if (!first) {
-    await during();
-    return [];
-  }
-  let inner: CapturedFrame[][] = [];
-  const frames = await capture(first, async () => {
-    inner = await captureOn(rest, during);
-  });
-  return [frames, ...inner];
-}
+const captureOn = (vms: NetnsPeer[], during: () => Promise<void> | void): Promise<CapturedFrame[][]> => captureAll(vms.map(received), during);
 
 const solicitationsFor = (frames: CapturedFrame[], target: string): CapturedFrame[] =>
   frames.filter((f) => f.icmp6_type === NS && f.nd_target === target);
@@ -116,8 +94,8 @@ describe('IPv6 Neighbor Discovery with Linux VMs as the hosts', () => {
 
   before(async () => {
     for (const vm of Object.values(vms)) vm.create();
-    addAddress(A, A6, false);
-    addAddress(B, B6, false);
+    addAddress6(A, A6, false);
+    addAddress6(B, B6, false);
     daemon = await startDaemonRetrying(dir, {
       ports: Object.entries(vms).map(([name, vm], i) => ({
         name,
@@ -215,7 +193,7 @@ describe('IPv6 Neighbor Discovery with Linux VMs as the hosts', () => {
     const was = await stats();
     const settled = (ip: string): boolean => !/tentative/.test(addressLine(C, ip) ?? 'tentative') || /dadfailed/.test(addressLine(C, ip)!);
     const [onA, onC] = await captureOn([A, C], async () => {
-      for (const ip of [TAKEN, C_OWN, FREE]) addAddress(C, ip, true);
+      for (const ip of [TAKEN, C_OWN, FREE]) addAddress6(C, ip, true);
       // The kernel waits up to a second (rtr_solicit_delay), solicits once, then a second more.
       await waitFor('C to finish duplicate address detection', () => [TAKEN, C_OWN, FREE].every(settled), 6000, 100);
     });
@@ -270,7 +248,7 @@ describe('IPv6 Neighbor Discovery with Linux VMs as the hosts', () => {
 
   it('the same forged advertisement for an address nobody binds does reach A and overwrites its entry (what inspection prevents)', async () => {
     // FREE is C's (the DAD test gave it to C) and unbound: A resolves it from C itself.
-    if (!addressLine(C, FREE)) addAddress(C, FREE, false);
+    if (!addressLine(C, FREE)) addAddress6(C, FREE, false);
     A.exec('ip', ['-6', 'neigh', 'flush', 'dev', A.peerIf]);
     assert.equal(A.exec('ping', ['-6', '-c', '1', '-W', '2', FREE]).status, 0, `A pings ${FREE} on C`);
     assert.equal(neigh6(A, FREE).mac, C.mac(), "A's entry holds C's MAC");
@@ -285,7 +263,7 @@ describe('IPv6 Neighbor Discovery with Linux VMs as the hosts', () => {
   });
 
   it("an address learned from C's own advertisement is protected like a bound one", async () => {
-    if (!addressLine(C, LEARNED)) addAddress(C, LEARNED, false);
+    if (!addressLine(C, LEARNED)) addAddress6(C, LEARNED, false);
     A.exec('ip', ['-6', 'neigh', 'flush', 'dev', A.peerIf]);
     // A's solicitation is flooded (unbound); C's solicited advertisement carries its MAC.
     assert.equal(A.exec('ping', ['-6', '-c', '1', '-W', '2', LEARNED]).status, 0, `A pings ${LEARNED} on C`);

@@ -61,3 +61,22 @@ async function sniff(child: ChildProcess, during: () => Promise<void> | void, se
   }
   return frames;
 }
+
+/** One capture, as capture() and captureSent() are, waiting to be wrapped around some work. */
+export type Capturer = (during: () => Promise<void> | void) => Promise<CapturedFrame[]>;
+export const received = (vm: NetnsPeer): Capturer => (during) => capture(vm, during);
+export const sent = (vm: NetnsPeer): Capturer => (during) => captureSent(vm, during);
+
+/** Runs every capture at once around `during`: the frames each one saw, in order. */
+export async function captureAll(capturers: Capturer[], during: () => Promise<void> | void): Promise<CapturedFrame[][]> {
+  const [first, ...rest] = capturers;
+  if (!first) {
+    await during();
+    return [];
+  }
+  let inner: CapturedFrame[][] = [];
+  const frames = await first(async () => {
+    inner = await captureAll(rest, during);
+  });
+  return [frames, ...inner];
+}

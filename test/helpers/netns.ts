@@ -98,3 +98,16 @@ export class NetnsPeer {
     spawnSync('ip', ['netns', 'del', this.ns]);
   }
 }
+
+/** Adds an IPv6 address (/64) to the VM's interface, with or without duplicate address detection. */
+export function addAddress6(vm: NetnsPeer, ip: string, dad: boolean): void {
+  const r = vm.exec('ip', ['-6', 'addr', 'add', `${ip}/64`, 'dev', vm.peerIf, ...(dad ? [] : ['nodad'])]);
+  if (r.status !== 0) throw new Error(`ip -6 addr add ${ip} in ${vm.ns}: ${r.stderr}`);
+}
+
+/** The VM kernel's IPv6 neighbour entry for `ip`: its MAC and state, and the line itself. */
+export function neigh6(vm: NetnsPeer, ip: string): { mac?: string; state?: string; line: string } {
+  const line = vm.exec('ip', ['-6', 'neigh', 'show', ip, 'dev', vm.peerIf]).stdout.trim();
+  const m = /lladdr ([0-9a-f:]{17})(?: router)? ([A-Z]+)/.exec(line);
+  return { mac: m?.[1], state: m?.[2], line };
+}
