@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { ApiClient, readResponse } from '../src/api/client';
 import { REPO, TempDir } from './helpers/daemon';
 import { startDaemon, type LiveDaemon } from './helpers/live_daemon';
-import { NetnsPeer } from './helpers/netns';
+import { addAddress6, NetnsPeer } from './helpers/netns';
 
 const TOKEN = 'test-token-0123456789abcdef';
 
@@ -30,8 +30,7 @@ describe('control API', () => {
   before(async () => {
     peer.create();
     // An address of its own for the peer's solicitations (no duplicate address detection).
-    const added = peer.exec('ip', ['-6', 'addr', 'add', '2001:db8:79::100/64', 'dev', peer.peerIf, 'nodad']);
-    assert.equal(added.status, 0, added.stderr);
+    addAddress6(peer, '2001:db8:79::100', false);
     daemon = await startDaemon(dir, {
       ports: [{ name: 'vm', device: `net_af_packet0,iface=${peer.hostIf}` }],
       table: { capacity: 1_100_000 },

@@ -27,7 +27,7 @@ import { REPO, TempDir } from './helpers/daemon';
 import { startEtcdCluster, type EtcdCluster } from './helpers/etcd';
 import { forgeNdSession, forgeSession } from './helpers/forge';
 import { startDaemonRetrying, type LiveDaemon } from './helpers/live_daemon';
-import { NetnsPeer } from './helpers/netns';
+import { addAddress6, NetnsPeer } from './helpers/netns';
 import { startPrometheus, until, type PrometheusServer, type Sample } from './helpers/prometheus';
 
 const DASHBOARD = join(REPO, 'packaging/grafana/microarp-dashboard.json');
@@ -200,10 +200,8 @@ describe('the dashboard and the alert rules against a daemon with traffic, scrap
   before(async () => {
     for (const vm of [vm1, vm2, vm3]) vm.create();
     // No duplicate address detection: the addresses are bound, and the rounds start at once.
-    for (const [vm, ip] of [[vm1, VM1_6], [vm2, VM2_6]] as const) {
-      const r = vm.exec('ip', ['-6', 'addr', 'add', `${ip}/64`, 'dev', vm.peerIf, 'nodad']);
-      assert.equal(r.status, 0, `ip -6 addr add ${ip} in ${vm.ns}: ${r.stderr}`);
-    }
+    addAddress6(vm1, VM1_6, false);
+    addAddress6(vm2, VM2_6, false);
     etcd = await startEtcdCluster({ members: 1 });
     daemon = await startDaemonRetrying(dir, {
       ports: [
